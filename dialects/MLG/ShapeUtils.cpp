@@ -7,6 +7,7 @@
 
 #include "mlg/Dialect/MLG/ShapeUtils.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -14,11 +15,15 @@ using namespace mlir;
 namespace mlg {
 
 std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape) {
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    return std::nullopt;
+  // An empty dimension makes the tensor empty, however large the others.
+  if (llvm::is_contained(shape, 0))
+    return 0;
   int64_t n = 1;
-  for (int64_t d : shape) {
-    if (d < 0 || llvm::MulOverflow(n, d, n))
+  for (int64_t d : shape)
+    if (llvm::MulOverflow(n, d, n))
       return std::nullopt;
-  }
   return n;
 }
 

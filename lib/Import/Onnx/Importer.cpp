@@ -86,7 +86,12 @@ LogicalResult GraphImporter::validateModel() {
     opsets[domain] = opset.version();
   }
   if (!opsets.count("")) {
-    if (model.ir_version() >= 3)
+    // Only a graph without default-domain nodes may omit that opset; those
+    // nodes would be unsupported anyway, and validateGraph names them.
+    bool usesDefault = llvm::any_of(model.graph().node(), [](const auto &node) {
+      return node.domain().empty() || node.domain() == "ai.onnx";
+    });
+    if (usesDefault && model.ir_version() >= 3)
       return emitError(fileLoc)
              << "the model declares no opset for the default ONNX domain";
     opsets[""] = 1;
@@ -600,7 +605,7 @@ FailureOr<DenseElementsAttr> GraphImporter::constantValueOf(StringRef name, Loca
     diag << "s";
   for (StringRef root : roots)
     diag << " '" << root << "'";
-  diag << "; bind ";
+  diag << "; bind " << (roots.size() > 1 ? "them" : "it") << " with ";
   llvm::interleave(
       roots, diag, [&](StringRef root) { diag << "--bind-input=" << root << "=FILE"; },
       " ");
@@ -705,21 +710,29 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       failed(checkInitializerData()))
     return nullptr;
 
-  // libonnx's checker, on a copy in which the initializers whose data was
-  // left in the file are graph inputs instead (it would insist on reading
-  // them). Everything else it checks as it is.
+  // libonnx's checker, on a copy in which the initializers whose data is
+  // not inline (left in the file, or external data, which mlg has checked by
+  // its own stricter rules) are graph inputs instead: the checker would read
+  // them relative to the working directory. Graph inputs and outputs without
+  // a shape get an empty one: ONNX allows unknown shapes, and libonnx 1.12
+  // wrongly insists on the field.
   {
     onnx::ModelProto copy = file.model();
     if (copy.ir_version() > 8)
       copy.set_ir_version(8);
     onnx::GraphProto *g = copy.mutable_graph();
+    for (auto *infos : {g->mutable_input(), g->mutable_output()})
+      for (onnx::ValueInfoProto &info : *infos)
+        if (info.type().has_tensor_type() && !info.type().tensor_type().has_shape())
+          info.mutable_type()->mutable_tensor_type()->mutable_shape();
     llvm::StringSet<> declared;
     for (const onnx::ValueInfoProto &input : g->input())
       declared.insert(input.name());
     auto *inits = g->mutable_initializer();
     for (int i = inits->size() - 1; i >= 0; --i) {
       const onnx::TensorProto &init = inits->Get(i);
-      if (!file.hasDataInFile(init))
+      if (!file.hasDataInFile(init) &&
+          init.data_location() != onnx::TensorProto::EXTERNAL)
         continue;
       if (!declared.contains(init.name())) {
         onnx::ValueInfoProto *input = g->add_input();
@@ -733,7 +746,10 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       inits->DeleteSubrange(i, 1);
     }
     if (std::optional<std::string> error = runOnnxChecker(copy)) {
-      emitError(fileLoc) << "the ONNX checker rejects the model: " << *error;
+      // libonnx appends "\n\n==> Context: ..." to its messages.
+      std::string message = StringRef(*error).trim().str();
+      std::replace(message.begin(), message.end(), '\n', ' ');
+      emitError(fileLoc) << "the ONNX checker rejects the model: " << message;
       return nullptr;
     }
   }

@@ -402,7 +402,7 @@ LogicalResult ModelFile::inlineAllData(Location loc) {
 LogicalResult ModelFile::checkData(const onnx::TensorProto &tensor, Location loc,
                                    const llvm::Twine &what) const {
   if (!hasDataInFile(tensor))
-    return success(getBytes(tensor, loc, what));
+    return failed(getBytes(tensor, loc, what)) ? failure() : success();
   FailureOr<RankedTensorType> type = tensorTypeOf(tensor, loc.getContext(), loc, what);
   if (failed(type))
     return failure();

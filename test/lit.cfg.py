@@ -1,0 +1,29 @@
+# -*- Python -*-
+# lit configuration of mlg's tests: lit tests of the dialect, the importer,
+# the passes and the tools, and the GoogleTest unit tests (test/unit).
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "mlg"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mlg_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.mlg_tools_dir, append_path=True)
+
+config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%fixture", f"{config.python} {config.test_source_root}/Import/Onnx/Inputs/fixtures.py"))
+config.substitutions.append(("%node_tests", config.onnx_node_tests))
+config.substitutions.append(("%mlg_src", config.mlg_src_root))
+
+llvm_config.add_tool_substitutions(["mlg-opt"], [config.mlg_tools_dir])
+
+if os.path.isdir(config.onnx_node_tests):
+    config.available_features.add("onnx-node-tests")
