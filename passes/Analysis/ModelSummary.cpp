@@ -125,7 +125,8 @@ void printSummary(ModuleOp module, raw_ostream &os, int64_t &numOps,
     os << "intermediate results: " << results.count << " tensors, "
        << formatBytes(results.bytes) << " if all were kept\n";
   }
-  os << "parameters: " << parameters.count << " tensors, " << parameters.elements
+  os << "parameters and state (mutable globals): " << parameters.count << " tensors, "
+     << parameters.elements
      << " elements, " << formatBytes(parameters.bytes) << "\n";
   if (state.count)
     os << "non-trainable tensors: " << state.count << " tensors, " << state.elements

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Quick start, part 2: install, build and run every test (lit tests, unit
+# tests, ONNX node-test conformance). This is what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh check-mlg
