@@ -2,8 +2,6 @@
 # Installs what mlg needs to build and test, from Debian's packages only.
 # Idempotent: installs just what is missing (so a second run is quick).
 #
-#   scripts/install-deps.sh            build and test dependencies
-#   scripts/install-deps.sh --models   also what scripts/export_models.py needs
 set -euo pipefail
 
 packages=(
@@ -14,12 +12,10 @@ packages=(
   # ONNX 1.12 protos and library; Protobuf
   libonnx-dev libprotobuf-dev protobuf-compiler
   # tests: GoogleTest, ONNX node tests, onnx.helper fixtures, PyTorch and
-  # NumPy as references
+  # NumPy as references, torchvision for the exported models
   libgtest-dev libonnx-testdata python3-onnx python3-numpy python3-torch
+  python3-torchvision
 )
-if [[ "${1:-}" == "--models" ]]; then
-  packages+=(python3-torchvision)
-fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -27,3 +27,8 @@ llvm_config.add_tool_substitutions(["mlg-opt"], [config.mlg_tools_dir])
 
 if os.path.isdir(config.onnx_node_tests):
     config.available_features.add("onnx-node-tests")
+
+# The exported benchmark models (the `mlg-models` target writes them).
+config.substitutions.append(("%models", config.models_dir))
+if os.path.exists(os.path.join(config.models_dir, "bert_encoder.onnx")):
+    config.available_features.add("models")

@@ -310,15 +310,17 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 }
 
 LogicalResult SoftmaxOp::verify() {
-  if (getAxis() < 0 || getAxis() >= getType().getRank())
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= getType().getRank())
+    return emitOpError("axis ") << axis << " is out of range for rank "
                                 << getType().getRank();
   return success();
 }
 
 LogicalResult LogSoftmaxOp::verify() {
-  if (getAxis() < 0 || getAxis() >= getType().getRank())
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= getType().getRank())
+    return emitOpError("axis ") << axis << " is out of range for rank "
                                 << getType().getRank();
   return success();
 }

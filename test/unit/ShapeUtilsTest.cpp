@@ -102,8 +102,9 @@ TEST(ShapeUtils, BroadcastMatchesDefinition) {
       }
       auto got = broadcastShapes(a, b);
       ASSERT_EQ(got.has_value(), expected.has_value());
-      if (got)
+      if (got) {
         EXPECT_EQ(std::vector<int64_t>(got->begin(), got->end()), *expected);
+      }
     }
 }
 
