@@ -52,7 +52,7 @@ def run_one(mlg_opt, test_dir):
         cmd = [mlg_opt, model_path, "-o", "/dev/null"]
         cmd += [f"--bind-input={n}={f}" for n, f in binds.items()]
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
         except subprocess.TimeoutExpired:
             return ops, "crashed", "timeout", binds
         if p.returncode == 0:

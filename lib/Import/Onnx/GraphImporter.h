@@ -26,7 +26,13 @@ public:
   GraphImporter(ModelFile &file, mlir::MLIRContext *context,
                 const OnnxImportOptions &options);
 
-  mlir::OwningOpRef<mlir::ModuleOp> run();
+  /// Checks the model with mlg's rules, then libonnx's checker, and computes
+  /// the order in which to import the nodes.
+  mlir::LogicalResult validate();
+  /// Imports a model that validate() accepted.
+  mlir::OwningOpRef<mlir::ModuleOp> import();
+  /// The default-domain opset the model imports.
+  int64_t getOpset() { return opsets.lookup(""); }
 
   //===--------------------------------------------------------------------===//
   // Used by NodeContext
@@ -48,6 +54,7 @@ private:
   mlir::LogicalResult validateModel();
   mlir::LogicalResult validateGraph(llvm::SmallVectorImpl<int> &order);
   mlir::LogicalResult checkInitializerData();
+  mlir::LogicalResult runChecker();
   mlir::LogicalResult createSignature();
   mlir::LogicalResult importNodes(llvm::ArrayRef<int> order);
   mlir::LogicalResult createReturn();
@@ -70,6 +77,7 @@ private:
   mlir::Operation *prologueEnd = nullptr;
 
   llvm::StringMap<int64_t> opsets;
+  llvm::SmallVector<int> order;
   llvm::StringMap<mlir::Value> values;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   llvm::DenseMap<mlir::Attribute, mlir::Value> constants;

@@ -433,8 +433,9 @@ LogicalResult GraphImporter::createSignature() {
   module->setAttr("mlg.onnx_opset", builder.getI64IntegerAttr(opsets[""]));
   if (!file.model().producer_name().empty())
     module->setAttr("mlg.producer",
-                    StringAttr::get(context, file.model().producer_name() + " " +
-                                                 file.model().producer_version()));
+                    StringAttr::get(context, StringRef(file.model().producer_name() + " " +
+                                                       file.model().producer_version())
+                                                 .trim()));
   SmallVector<Type> argTypes;
   SmallVector<DictionaryAttr> argAttrs;
   SmallVector<unsigned> argOf(inputs.size(), ~0u);
@@ -704,12 +705,14 @@ void GraphImporter::removeUnused() {
       global.erase();
 }
 
-OwningOpRef<ModuleOp> GraphImporter::run() {
-  SmallVector<int> order;
+LogicalResult GraphImporter::validate() {
   if (failed(validateModel()) || failed(validateGraph(order)) ||
       failed(checkInitializerData()))
-    return nullptr;
+    return failure();
+  return runChecker();
+}
 
+LogicalResult GraphImporter::runChecker() {
   // libonnx's checker, on a copy in which the initializers whose data is
   // not inline (left in the file, or external data, which mlg has checked by
   // its own stricter rules) are graph inputs instead: the checker would read
@@ -749,11 +752,13 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       // libonnx appends "\n\n==> Context: ..." to its messages.
       std::string message = StringRef(*error).trim().str();
       std::replace(message.begin(), message.end(), '\n', ' ');
-      emitError(fileLoc) << "the ONNX checker rejects the model: " << message;
-      return nullptr;
+      return emitError(fileLoc) << "the ONNX checker rejects the model: " << message;
     }
   }
+  return success();
+}
 
+OwningOpRef<ModuleOp> GraphImporter::import() {
   if (failed(createSignature()) || failed(importNodes(order)) || failed(createReturn()))
     return nullptr;
   removeUnused();
@@ -781,23 +786,28 @@ OwningOpRef<ModuleOp> mlg::importOnnxFile(StringRef path, MLIRContext *context,
   FailureOr<std::unique_ptr<ModelFile>> file = ModelFile::open(path, loc);
   if (failed(file))
     return nullptr;
-  // Models older than opset 7 (legacy broadcasting attributes and the like)
-  // go through libonnx's version converter first.
-  onnx::ModelProto &model = (*file)->model();
-  for (const auto &opset : model.opset_import()) {
-    if ((opset.domain().empty() || opset.domain() == "ai.onnx") &&
-        opset.version() >= 1 && opset.version() < 7) {
-      if (failed((*file)->inlineAllData(loc)))
-        return nullptr;
-      if (std::optional<std::string> error = convertOpset(model, 7)) {
-        emitError(loc) << "the model uses ONNX opset " << opset.version()
-                       << " and libonnx could not convert it to opset 7: " << *error;
-        return nullptr;
-      }
-      break;
+  {
+    GraphImporter importer(**file, context, options);
+    if (failed(importer.validate()))
+      return nullptr;
+    int64_t opset = importer.getOpset();
+    if (opset >= 7)
+      return importer.import();
+    // Models older than opset 7 (legacy broadcasting attributes and the
+    // like) go through libonnx's version converter, which expects a model
+    // that passed the checker (it crashes on malformed ones).
+    if (failed((*file)->inlineAllData(loc)))
+      return nullptr;
+    if (std::optional<std::string> error = convertOpset((*file)->model(), 7)) {
+      emitError(loc) << "the model uses ONNX opset " << opset
+                     << " and libonnx could not convert it to opset 7: " << *error;
+      return nullptr;
     }
   }
-  return GraphImporter(**file, context, options).run();
+  GraphImporter importer(**file, context, options);
+  if (failed(importer.validate()))
+    return nullptr;
+  return importer.import();
 }
 
 bool mlg::parseInputShapeSpec(StringRef spec, std::string &name,
