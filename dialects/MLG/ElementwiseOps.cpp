@@ -46,8 +46,8 @@ namespace {
 using FloatUnaryFn = llvm::function_ref<std::optional<double>(double)>;
 using IntUnaryFn =
     llvm::function_ref<std::optional<APInt>(const APInt &, bool isUnsigned)>;
-using FloatBinaryFn =
-    llvm::function_ref<std::optional<APFloat>(const APFloat &, const APFloat &)>;
+using FloatBinaryFn = llvm::function_ref<std::optional<APFloat>(
+    const APFloat &, const APFloat &)>;
 using IntBinaryFn = llvm::function_ref<std::optional<APInt>(
     const APInt &, const APInt &, bool isUnsigned)>;
 } // namespace
@@ -96,17 +96,20 @@ static Attribute foldBinary(ArrayRef<Attribute> operands, ShapedType resultType,
           kMaxFoldElements)
     return {};
   ArrayRef<int64_t> outShape = resultType.getShape();
-  SmallVector<int64_t> mapL = broadcastIndexMap(outShape, lhs.getType().getShape());
-  SmallVector<int64_t> mapR = broadcastIndexMap(outShape, rhs.getType().getShape());
+  SmallVector<int64_t> mapL =
+      broadcastIndexMap(outShape, lhs.getType().getShape());
+  SmallVector<int64_t> mapR =
+      broadcastIndexMap(outShape, rhs.getType().getShape());
   Type elementType = lhs.getElementType();
-  bool boolResult = resultType.getElementType().isInteger(1) &&
-                    !elementType.isInteger(1);
+  bool boolResult =
+      resultType.getElementType().isInteger(1) && !elementType.isInteger(1);
   SmallVector<APInt> ints;
   SmallVector<APFloat> floats;
   if (isa<FloatType>(elementType)) {
     if (!floatFn)
       return {};
-    SmallVector<APFloat> a(lhs.getValues<APFloat>()), b(rhs.getValues<APFloat>());
+    SmallVector<APFloat> a(lhs.getValues<APFloat>()),
+        b(rhs.getValues<APFloat>());
     for (size_t i = 0; i < mapL.size(); ++i) {
       std::optional<APFloat> r = floatFn(a[mapL[i]], b[mapR[i]]);
       if (!r)
@@ -128,7 +131,8 @@ static Attribute foldBinary(ArrayRef<Attribute> operands, ShapedType resultType,
       ints.push_back(boolResult ? APInt(1, !r->isZero()) : *r);
     }
   }
-  if (!floats.empty() || (ints.empty() && isa<FloatType>(resultType.getElementType())))
+  if (!floats.empty() ||
+      (ints.empty() && isa<FloatType>(resultType.getElementType())))
     return DenseElementsAttr::get(resultType, floats);
   return DenseElementsAttr::get(resultType, ints);
 }
@@ -141,8 +145,9 @@ static APInt intBool(bool b) { return APInt(1, b); }
 // Shape inference of broadcasting ops
 //===----------------------------------------------------------------------===//
 
-static LogicalResult inferBroadcast(std::optional<Location> loc, ValueRange operands,
-                                    Type elementType, SmallVectorImpl<Type> &types) {
+static LogicalResult inferBroadcast(std::optional<Location> loc,
+                                    ValueRange operands, Type elementType,
+                                    SmallVectorImpl<Type> &types) {
   SmallVector<int64_t> shape;
   for (auto [i, v] : llvm::enumerate(operands)) {
     auto type = dyn_cast<RankedTensorType>(v.getType());
@@ -159,10 +164,9 @@ static LogicalResult inferBroadcast(std::optional<Location> loc, ValueRange oper
 }
 
 #define MLG_INFER_BROADCAST(OP, ELEMENT)                                       \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                         \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &types) {                                          \
     (void)ctx;                                                                 \
     Type lhsElement = getElementTypeOrSelf(adaptor.getLhs().getType());        \
     (void)lhsElement;                                                          \
@@ -187,7 +191,8 @@ MLG_INFER_BROADCAST(OrOp, IntegerType::get(ctx, 1))
 MLG_INFER_BROADCAST(XorOp, IntegerType::get(ctx, 1))
 #undef MLG_INFER_BROADCAST
 
-LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
   Type x = getElementTypeOrSelf(adaptor.getX().getType());
@@ -203,30 +208,46 @@ LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       adaptor.getOperands(), getType(),
-      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> { return a + b; },
-      [](const APInt &a, const APInt &b, bool) -> std::optional<APInt> { return a + b; });
+      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
+        return a + b;
+      },
+      [](const APInt &a, const APInt &b, bool) -> std::optional<APInt> {
+        return a + b;
+      });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       adaptor.getOperands(), getType(),
-      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> { return a - b; },
-      [](const APInt &a, const APInt &b, bool) -> std::optional<APInt> { return a - b; });
+      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
+        return a - b;
+      },
+      [](const APInt &a, const APInt &b, bool) -> std::optional<APInt> {
+        return a - b;
+      });
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       adaptor.getOperands(), getType(),
-      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> { return a * b; },
-      [](const APInt &a, const APInt &b, bool) -> std::optional<APInt> { return a * b; });
+      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
+        return a * b;
+      },
+      [](const APInt &a, const APInt &b, bool) -> std::optional<APInt> {
+        return a * b;
+      });
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       adaptor.getOperands(), getType(),
-      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> { return a / b; },
-      [](const APInt &a, const APInt &b, bool isUnsigned) -> std::optional<APInt> {
-        if (b.isZero() || (!isUnsigned && a.isMinSignedValue() && b.isAllOnes()))
+      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
+        return a / b;
+      },
+      [](const APInt &a, const APInt &b,
+         bool isUnsigned) -> std::optional<APInt> {
+        if (b.isZero() ||
+            (!isUnsigned && a.isMinSignedValue() && b.isAllOnes()))
           return std::nullopt; // undefined: the runtime decides
         return isUnsigned ? a.udiv(b) : a.sdiv(b);
       });
@@ -238,8 +259,10 @@ OpFoldResult MaxOp::fold(FoldAdaptor adaptor) {
       [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
         return llvm::maximum(a, b);
       },
-      [](const APInt &a, const APInt &b, bool isUnsigned) -> std::optional<APInt> {
-        return isUnsigned ? llvm::APIntOps::umax(a, b) : llvm::APIntOps::smax(a, b);
+      [](const APInt &a, const APInt &b,
+         bool isUnsigned) -> std::optional<APInt> {
+        return isUnsigned ? llvm::APIntOps::umax(a, b)
+                          : llvm::APIntOps::smax(a, b);
       });
 }
 
@@ -249,8 +272,10 @@ OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
       [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
         return llvm::minimum(a, b);
       },
-      [](const APInt &a, const APInt &b, bool isUnsigned) -> std::optional<APInt> {
-        return isUnsigned ? llvm::APIntOps::umin(a, b) : llvm::APIntOps::smin(a, b);
+      [](const APInt &a, const APInt &b,
+         bool isUnsigned) -> std::optional<APInt> {
+        return isUnsigned ? llvm::APIntOps::umin(a, b)
+                          : llvm::APIntOps::smin(a, b);
       });
 }
 
@@ -265,8 +290,10 @@ OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
         r.mod(b);
         return r;
       },
-      [&](const APInt &a, const APInt &b, bool isUnsigned) -> std::optional<APInt> {
-        if (b.isZero() || (!isUnsigned && a.isMinSignedValue() && b.isAllOnes()))
+      [&](const APInt &a, const APInt &b,
+          bool isUnsigned) -> std::optional<APInt> {
+        if (b.isZero() ||
+            (!isUnsigned && a.isMinSignedValue() && b.isAllOnes()))
           return std::nullopt;
         if (isUnsigned)
           return a.urem(b);
@@ -283,8 +310,10 @@ OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
   if (!base || !exp)
     return {};
   ShapedType type = getType();
-  SmallVector<int64_t> mapB = broadcastIndexMap(type.getShape(), base.getType().getShape());
-  SmallVector<int64_t> mapE = broadcastIndexMap(type.getShape(), exp.getType().getShape());
+  SmallVector<int64_t> mapB =
+      broadcastIndexMap(type.getShape(), base.getType().getShape());
+  SmallVector<int64_t> mapE =
+      broadcastIndexMap(type.getShape(), exp.getType().getShape());
   auto values = [](DenseElementsAttr attr) {
     SmallVector<double> out;
     if (isa<FloatType>(attr.getElementType())) {
@@ -339,7 +368,8 @@ MLG_FOLD_COMPARE(LessOrEqualOp,
                  c == APFloat::cmpLessThan || c == APFloat::cmpEqual, sle, ule)
 MLG_FOLD_COMPARE(GreaterOp, c == APFloat::cmpGreaterThan, sgt, ugt)
 MLG_FOLD_COMPARE(GreaterOrEqualOp,
-                 c == APFloat::cmpGreaterThan || c == APFloat::cmpEqual, sge, uge)
+                 c == APFloat::cmpGreaterThan || c == APFloat::cmpEqual, sge,
+                 uge)
 #undef MLG_FOLD_COMPARE
 
 #define MLG_FOLD_LOGIC(OP, EXPR)                                               \
@@ -348,7 +378,7 @@ MLG_FOLD_COMPARE(GreaterOrEqualOp,
                       [](const APInt &a, const APInt &b,                       \
                          bool) -> std::optional<APInt> { return EXPR; });      \
   }
-MLG_FOLD_LOGIC(AndOp, a & b)
+MLG_FOLD_LOGIC(AndOp, a &b)
 MLG_FOLD_LOGIC(OrOp, a | b)
 MLG_FOLD_LOGIC(XorOp, a ^ b)
 #undef MLG_FOLD_LOGIC
@@ -369,7 +399,8 @@ OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
   SmallVector<int64_t> mx = broadcastIndexMap(shape, x.getType().getShape());
   SmallVector<int64_t> my = broadcastIndexMap(shape, y.getType().getShape());
   SmallVector<bool> c(cond.getValues<bool>());
-  SmallVector<Attribute> xs(x.getValues<Attribute>()), ys(y.getValues<Attribute>());
+  SmallVector<Attribute> xs(x.getValues<Attribute>()),
+      ys(y.getValues<Attribute>());
   SmallVector<Attribute> out;
   for (size_t i = 0; i < mc.size(); ++i)
     out.push_back(c[mc[i]] ? xs[mx[i]] : ys[my[i]]);
@@ -393,12 +424,15 @@ static std::optional<double> notNaN(double v) {
   return v;
 }
 
-MLG_FOLD_FLOAT_UNARY(SqrtOp, x < 0 ? std::nullopt : std::optional<double>(std::sqrt(x)))
+MLG_FOLD_FLOAT_UNARY(SqrtOp,
+                     x < 0 ? std::nullopt : std::optional<double>(std::sqrt(x)))
 MLG_FOLD_FLOAT_UNARY(ExpOp, notNaN(std::exp(x)))
-MLG_FOLD_FLOAT_UNARY(LogOp, x <= 0 ? std::nullopt : std::optional<double>(std::log(x)))
+MLG_FOLD_FLOAT_UNARY(LogOp,
+                     x <= 0 ? std::nullopt : std::optional<double>(std::log(x)))
 MLG_FOLD_FLOAT_UNARY(TanhOp, std::tanh(x))
 MLG_FOLD_FLOAT_UNARY(SigmoidOp, 1.0 / (1.0 + std::exp(-x)))
-MLG_FOLD_FLOAT_UNARY(ReciprocalOp, x == 0 ? std::nullopt : std::optional<double>(1.0 / x))
+MLG_FOLD_FLOAT_UNARY(ReciprocalOp,
+                     x == 0 ? std::nullopt : std::optional<double>(1.0 / x))
 MLG_FOLD_FLOAT_UNARY(FloorOp, std::floor(x))
 MLG_FOLD_FLOAT_UNARY(CeilOp, std::ceil(x))
 MLG_FOLD_FLOAT_UNARY(RoundOp, std::nearbyint(x))
@@ -408,12 +442,16 @@ MLG_FOLD_FLOAT_UNARY(CosOp, std::cos(x))
 MLG_FOLD_FLOAT_UNARY(SoftplusOp, std::log1p(std::exp(x)))
 MLG_FOLD_FLOAT_UNARY(SoftsignOp, x / (1.0 + std::fabs(x)))
 MLG_FOLD_FLOAT_UNARY(LeakyReluOp, x < 0 ? getAlpha().convertToDouble() * x : x)
-MLG_FOLD_FLOAT_UNARY(EluOp, x < 0 ? getAlpha().convertToDouble() * std::expm1(x) : x)
-MLG_FOLD_FLOAT_UNARY(SeluOp, getGamma().convertToDouble() *
-                                 (x <= 0 ? getAlpha().convertToDouble() * std::expm1(x) : x))
+MLG_FOLD_FLOAT_UNARY(EluOp,
+                     x < 0 ? getAlpha().convertToDouble() * std::expm1(x) : x)
+MLG_FOLD_FLOAT_UNARY(SeluOp,
+                     getGamma().convertToDouble() *
+                         (x <= 0 ? getAlpha().convertToDouble() * std::expm1(x)
+                                 : x))
 MLG_FOLD_FLOAT_UNARY(HardSigmoidOp,
-                     std::max(0.0, std::min(1.0, getAlpha().convertToDouble() * x +
-                                                     getBeta().convertToDouble())))
+                     std::max(0.0,
+                              std::min(1.0, getAlpha().convertToDouble() * x +
+                                                getBeta().convertToDouble())))
 #undef MLG_FOLD_FLOAT_UNARY
 
 OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
@@ -421,7 +459,8 @@ OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
       adaptor.getInput(), getType(),
       [](double x) -> std::optional<double> { return x < 0 ? 0.0 : x; },
       [](const APInt &x, bool isUnsigned) -> std::optional<APInt> {
-        return !isUnsigned && x.isNegative() ? APInt::getZero(x.getBitWidth()) : x;
+        return !isUnsigned && x.isNegative() ? APInt::getZero(x.getBitWidth())
+                                             : x;
       });
 }
 
@@ -458,8 +497,9 @@ OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
-  return foldUnary(adaptor.getInput(), getType(), nullptr,
-                   [](const APInt &x, bool) -> std::optional<APInt> { return ~x; });
+  return foldUnary(
+      adaptor.getInput(), getType(), nullptr,
+      [](const APInt &x, bool) -> std::optional<APInt> { return ~x; });
 }
 
 OpFoldResult ClipOp::fold(FoldAdaptor adaptor) {
@@ -504,7 +544,8 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
     if (isa<FloatType>(from)) {
       for (APFloat v : dense.getValues<APFloat>()) {
         bool lost;
-        v.convert(toFloat.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        v.convert(toFloat.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &lost);
         out.push_back(v);
       }
     } else {
@@ -540,7 +581,8 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
       if (toBool)
         out.push_back(APInt(1, !v.isZero()));
       else
-        out.push_back(fromUnsigned ? v.zextOrTrunc(width) : v.sextOrTrunc(width));
+        out.push_back(fromUnsigned ? v.zextOrTrunc(width)
+                                   : v.sextOrTrunc(width));
     }
   }
   return DenseElementsAttr::get(getType(), out);

@@ -75,7 +75,8 @@ static RankedTensorType getRanked(Type type) {
 // ConstantOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
                                            Adaptor adaptor,
                                            SmallVectorImpl<Type> &types) {
   auto value = adaptor.getValue();
@@ -92,7 +93,8 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 // ShapeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx,
+                                        std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -103,14 +105,15 @@ LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location
     return emitOptionalError(loc, "start ", start, " and end ", end,
                              " must satisfy 0 <= start <= end <= rank ",
                              input.getRank());
-  types.push_back(RankedTensorType::get({end - start}, IntegerType::get(ctx, 64)));
+  types.push_back(
+      RankedTensorType::get({end - start}, IntegerType::get(ctx, 64)));
   return success();
 }
 
 OpFoldResult ShapeOp::fold(FoldAdaptor) {
   ArrayRef<int64_t> shape = getInput().getType().getShape();
-  return DenseElementsAttr::get(
-      getType(), shape.slice(getStart(), getEnd() - getStart()));
+  return DenseElementsAttr::get(getType(),
+                                shape.slice(getStart(), getEnd() - getStart()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -144,7 +147,8 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
 // TransposeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -159,7 +163,8 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   SmallVector<int64_t> shape;
   for (int64_t p : perm) {
     if (p < 0 || p >= rank || seen[p])
-      return emitOptionalError(loc, "perm is not a permutation of [0, ", rank, ")");
+      return emitOptionalError(loc, "perm is not a permutation of [0, ", rank,
+                               ")");
     seen[p] = true;
     shape.push_back(input.getDimSize(p));
   }
@@ -200,7 +205,8 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
 // ConcatOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
   if (adaptor.getInputs().empty())
@@ -271,7 +277,8 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
 // SplitOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult SplitOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -307,7 +314,8 @@ static int64_t sliceLength(int64_t start, int64_t end, int64_t step) {
   return start > end ? (start - end + (-step) - 1) / (-step) : 0;
 }
 
-LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -319,13 +327,17 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
   if (static_cast<int64_t>(starts.size()) != rank ||
       static_cast<int64_t>(ends.size()) != rank ||
       static_cast<int64_t>(steps.size()) != rank)
-    return emitOptionalError(loc, "starts, ends and steps need one entry per "
-                                  "dimension (", rank, ")");
+    return emitOptionalError(loc,
+                             "starts, ends and steps need one entry per "
+                             "dimension (",
+                             rank, ")");
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < rank; ++d) {
-    int64_t dim = input.getDimSize(d), s = starts[d], e = ends[d], st = steps[d];
-    bool ok = st > 0 ? (0 <= s && s <= dim && 0 <= e && e <= dim)
-                     : (st < 0 && -1 <= s && s <= dim - 1 && -1 <= e && e <= dim - 1);
+    int64_t dim = input.getDimSize(d), s = starts[d], e = ends[d],
+            st = steps[d];
+    bool ok =
+        st > 0 ? (0 <= s && s <= dim && 0 <= e && e <= dim)
+               : (st < 0 && -1 <= s && s <= dim - 1 && -1 <= e && e <= dim - 1);
     if (!ok)
       return emitOptionalError(loc, "dimension ", d, " (size ", dim,
                                "): start ", s, ", end ", e, ", step ", st,
@@ -346,7 +358,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   if (dense.isSplat())
     return dense.resizeSplat(getType());
   ArrayRef<int64_t> outShape = getType().getShape();
-  SmallVector<int64_t> inStrides = rowMajorStrides(getInput().getType().getShape());
+  SmallVector<int64_t> inStrides =
+      rowMajorStrides(getInput().getType().getShape());
   SmallVector<int64_t> outStrides = rowMajorStrides(outShape);
   SmallVector<Attribute> in(dense.getValues<Attribute>());
   int64_t n = checkedNumElements(outShape).value_or(0);
@@ -367,7 +380,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
 // GatherOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
   auto data = getRanked(adaptor.getData().getType());
@@ -421,7 +435,8 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
 // PadOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult PadOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -436,8 +451,8 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
   for (int64_t d = 0; d < rank; ++d) {
     int64_t dim = input.getDimSize(d), before = pads[d], after = pads[d + rank];
     int64_t size;
-    if (llvm::AddOverflow(dim, before, size) || llvm::AddOverflow(size, after, size) ||
-        size < 0)
+    if (llvm::AddOverflow(dim, before, size) ||
+        llvm::AddOverflow(size, after, size) || size < 0)
       return emitOptionalError(loc, "padding dimension ", d, " (size ", dim,
                                ") by ", before, " and ", after,
                                " gives a negative or overflowing size");
@@ -445,7 +460,8 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
         (before >= dim || after >= dim) && (before > 0 || after > 0))
       return emitOptionalError(loc, "reflect padding of dimension ", d,
                                " must be smaller than its size ", dim);
-    if (adaptor.getMode() == PadMode::edge && dim == 0 && (before > 0 || after > 0))
+    if (adaptor.getMode() == PadMode::edge && dim == 0 &&
+        (before > 0 || after > 0))
       return emitOptionalError(loc, "edge padding of the empty dimension ", d);
     shape.push_back(size);
   }
@@ -458,7 +474,8 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
 //===----------------------------------------------------------------------===//
 
 LogicalResult ExpandOp::verify() {
-  auto shape = broadcastShapes(getInput().getType().getShape(), getType().getShape());
+  auto shape =
+      broadcastShapes(getInput().getType().getShape(), getType().getShape());
   if (!shape || ArrayRef<int64_t>(*shape) != getType().getShape())
     return emitOpError("cannot broadcast ")
            << getInput().getType() << " to " << getType();
@@ -478,7 +495,8 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
 // TileOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult TileOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult TileOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -487,7 +505,8 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   ArrayRef<int64_t> repeats = adaptor.getRepeats();
   if (static_cast<int64_t>(repeats.size()) != input.getRank())
     return emitOptionalError(loc, "repeats has ", repeats.size(),
-                             " entries for an operand of rank ", input.getRank());
+                             " entries for an operand of rank ",
+                             input.getRank());
   SmallVector<int64_t> shape;
   for (auto [dim, r] : llvm::zip(input.getShape(), repeats)) {
     int64_t size;

@@ -19,18 +19,19 @@ static RankedTensorType getRanked(Type type) {
 
 /// Checks the spatial attributes of a window op on an input of `rank` and
 /// computes the output's spatial sizes.
-static LogicalResult inferWindow(std::optional<Location> loc, RankedTensorType input,
-                                 ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-                                 ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
-                                 bool ceilMode, SmallVectorImpl<int64_t> &out) {
+static LogicalResult
+inferWindow(std::optional<Location> loc, RankedTensorType input,
+            ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+            ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations, bool ceilMode,
+            SmallVectorImpl<int64_t> &out) {
   int64_t spatial = input.getRank() - 2;
   if (static_cast<int64_t>(kernel.size()) != spatial ||
       static_cast<int64_t>(strides.size()) != spatial ||
       static_cast<int64_t>(dilations.size()) != spatial ||
       static_cast<int64_t>(pads.size()) != 2 * spatial)
-    return emitOptionalError(loc, "an input of rank ", input.getRank(), " needs ",
-                             spatial, " kernel sizes, strides and dilations and ",
-                             2 * spatial, " pads");
+    return emitOptionalError(
+        loc, "an input of rank ", input.getRank(), " needs ", spatial,
+        " kernel sizes, strides and dilations and ", 2 * spatial, " pads");
   for (int64_t i = 0; i < spatial; ++i) {
     if (pads[i] < 0 || pads[i + spatial] < 0)
       return emitOptionalError(loc, "pads must be non-negative");
@@ -52,29 +53,32 @@ static LogicalResult inferWindow(std::optional<Location> loc, RankedTensorType i
 // ConvOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
   auto weight = getRanked(adaptor.getWeight().getType());
   if (!input || !weight)
     return emitOptionalError(loc, "operands must be static-shaped tensors");
   if (input.getRank() < 3)
-    return emitOptionalError(loc, "input must be [N, C, spatial...], got ", input);
+    return emitOptionalError(loc, "input must be [N, C, spatial...], got ",
+                             input);
   if (weight.getRank() != input.getRank())
-    return emitOptionalError(loc, "weight ", weight, " must have the input's rank ",
-                             input.getRank());
+    return emitOptionalError(loc, "weight ", weight,
+                             " must have the input's rank ", input.getRank());
   if (input.getElementType() != weight.getElementType())
     return emitOptionalError(loc, "input and weight element types differ");
   int64_t group = adaptor.getGroup();
   int64_t channels = input.getDimSize(1), filters = weight.getDimSize(0);
   if (group <= 0 || channels % group != 0 || filters % group != 0)
-    return emitOptionalError(loc, "group ", group, " must divide the ", channels,
-                             " input channels and the ", filters, " filters");
+    return emitOptionalError(loc, "group ", group, " must divide the ",
+                             channels, " input channels and the ", filters,
+                             " filters");
   if (weight.getDimSize(1) * group != channels)
-    return emitOptionalError(loc, "weight ", weight, " expects ",
-                             weight.getDimSize(1) * group,
-                             " input channels but the input ", input, " has ",
-                             channels);
+    return emitOptionalError(
+        loc, "weight ", weight, " expects ", weight.getDimSize(1) * group,
+        " input channels but the input ", input, " has ", channels);
   if (Value bias = adaptor.getBias()) {
     auto b = getRanked(bias.getType());
     if (!b || b.getRank() != 1 || b.getDimSize(0) != filters ||
@@ -97,18 +101,22 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
 
 template <typename Adaptor>
 static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
-                               RankedTensorType &input, SmallVectorImpl<int64_t> &shape) {
+                               RankedTensorType &input,
+                               SmallVectorImpl<int64_t> &shape) {
   input = getRanked(adaptor.getInput().getType());
   if (!input || input.getRank() < 3)
-    return emitOptionalError(loc, "input must be a static [N, C, spatial...] tensor");
+    return emitOptionalError(
+        loc, "input must be a static [N, C, spatial...] tensor");
   shape.assign({input.getDimSize(0), input.getDimSize(1)});
   return inferWindow(loc, input, adaptor.getKernelShape(), adaptor.getStrides(),
-                     adaptor.getPads(), adaptor.getDilations(), adaptor.getCeilMode(),
-                     shape);
+                     adaptor.getPads(), adaptor.getDilations(),
+                     adaptor.getCeilMode(), shape);
 }
 
-LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
   RankedTensorType input;
   SmallVector<int64_t> shape;
   if (failed(inferPool(loc, adaptor, input, shape)))
@@ -117,10 +125,9 @@ LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location>
   return success();
 }
 
-LogicalResult MaxPoolWithIndicesOp::inferReturnTypes(MLIRContext *ctx,
-                                                     std::optional<Location> loc,
-                                                     Adaptor adaptor,
-                                                     SmallVectorImpl<Type> &types) {
+LogicalResult MaxPoolWithIndicesOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
   RankedTensorType input;
   SmallVector<int64_t> shape;
   if (failed(inferPool(loc, adaptor, input, shape)))
@@ -132,7 +139,8 @@ LogicalResult MaxPoolWithIndicesOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult AveragePoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult AveragePoolOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
                                               Adaptor adaptor,
                                               SmallVectorImpl<Type> &types) {
   RankedTensorType input;
@@ -147,7 +155,8 @@ static LogicalResult inferGlobalPool(std::optional<Location> loc, Value operand,
                                      SmallVectorImpl<Type> &types) {
   auto input = getRanked(operand.getType());
   if (!input || input.getRank() < 3)
-    return emitOptionalError(loc, "input must be a static [N, C, spatial...] tensor");
+    return emitOptionalError(
+        loc, "input must be a static [N, C, spatial...] tensor");
   SmallVector<int64_t> shape(input.getRank(), 1);
   shape[0] = input.getDimSize(0);
   shape[1] = input.getDimSize(1);
@@ -155,14 +164,14 @@ static LogicalResult inferGlobalPool(std::optional<Location> loc, Value operand,
   return success();
 }
 
-LogicalResult GlobalAveragePoolOp::inferReturnTypes(MLIRContext *,
-                                                    std::optional<Location> loc,
-                                                    Adaptor adaptor,
-                                                    SmallVectorImpl<Type> &types) {
+LogicalResult GlobalAveragePoolOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
   return inferGlobalPool(loc, adaptor.getInput(), types);
 }
 
-LogicalResult GlobalMaxPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult GlobalMaxPoolOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location> loc,
                                                 Adaptor adaptor,
                                                 SmallVectorImpl<Type> &types) {
   return inferGlobalPool(loc, adaptor.getInput(), types);
@@ -172,7 +181,8 @@ LogicalResult GlobalMaxPoolOp::inferReturnTypes(MLIRContext *, std::optional<Loc
 // Normalization and dropout
 //===----------------------------------------------------------------------===//
 
-LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -197,7 +207,8 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return success();
 }
 
-LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -212,11 +223,13 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
     if (!v)
       continue;
     auto type = getRanked(v.getType());
-    auto shape = type ? broadcastShapes(normalized, type.getShape()) : std::nullopt;
+    auto shape =
+        type ? broadcastShapes(normalized, type.getShape()) : std::nullopt;
     if (!shape || ArrayRef<int64_t>(*shape) != normalized)
-      return emitOptionalError(loc, "scale and bias must broadcast to the "
-                                    "normalized shape of ", input, " from axis ",
-                               axis);
+      return emitOptionalError(loc,
+                               "scale and bias must broadcast to the "
+                               "normalized shape of ",
+                               input, " from axis ", axis);
   }
   SmallVector<int64_t> statShape(input.getShape());
   for (int64_t d = axis; d < input.getRank(); ++d)
@@ -227,7 +240,8 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return success();
 }
 
-LogicalResult DropoutOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+LogicalResult DropoutOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
   auto input = getRanked(adaptor.getInput().getType());
@@ -241,7 +255,8 @@ LogicalResult DropoutOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locati
   return success();
 }
 
-LogicalResult DropoutOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results) {
+LogicalResult DropoutOp::fold(FoldAdaptor,
+                              SmallVectorImpl<OpFoldResult> &results) {
   if (getTraining() && getRatio().convertToDouble() != 0)
     return failure();
   results.push_back(getInput());
@@ -253,8 +268,10 @@ LogicalResult DropoutOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &result
 // Matrix products and softmax
 //===----------------------------------------------------------------------===//
 
-LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
   auto a = getRanked(adaptor.getA().getType());
   auto b = getRanked(adaptor.getB().getType());
   if (!a || !b || a.getRank() != 2 || b.getRank() != 2)
@@ -266,8 +283,8 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   int64_t kb = b.getDimSize(adaptor.getTransB() ? 1 : 0);
   int64_t n = b.getDimSize(adaptor.getTransB() ? 0 : 1);
   if (k != kb)
-    return emitOptionalError(loc, "inner dimensions differ: op(A) is ", m, "x", k,
-                             " and op(B) is ", kb, "x", n);
+    return emitOptionalError(loc, "inner dimensions differ: op(A) is ", m, "x",
+                             k, " and op(B) is ", kb, "x", n);
   if (Value c = adaptor.getC()) {
     auto ct = getRanked(c.getType());
     auto shape = ct ? broadcastShapes({m, n}, ct.getShape()) : std::nullopt;
@@ -280,19 +297,23 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   return success();
 }
 
-LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
   auto a = getRanked(adaptor.getLhs().getType());
   auto b = getRanked(adaptor.getRhs().getType());
   if (!a || !b || a.getRank() < 1 || b.getRank() < 1)
-    return emitOptionalError(loc, "operands must be static tensors of rank >= 1");
+    return emitOptionalError(loc,
+                             "operands must be static tensors of rank >= 1");
   SmallVector<int64_t> sa(a.getShape()), sb(b.getShape());
   bool vecA = sa.size() == 1, vecB = sb.size() == 1;
   if (vecA)
     sa.insert(sa.begin(), 1);
   if (vecB)
     sb.push_back(1);
-  int64_t m = sa[sa.size() - 2], k = sa.back(), kb = sb[sb.size() - 2], n = sb.back();
+  int64_t m = sa[sa.size() - 2], k = sa.back(), kb = sb[sb.size() - 2],
+          n = sb.back();
   if (k != kb)
     return emitOptionalError(loc, "inner dimensions differ: ", a, " times ", b);
   auto batch = broadcastShapes(ArrayRef<int64_t>(sa).drop_back(2),
@@ -312,16 +333,16 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 LogicalResult SoftmaxOp::verify() {
   int64_t axis = getAxis();
   if (axis < 0 || axis >= getType().getRank())
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << getType().getRank();
+    return emitOpError("axis ")
+           << axis << " is out of range for rank " << getType().getRank();
   return success();
 }
 
 LogicalResult LogSoftmaxOp::verify() {
   int64_t axis = getAxis();
   if (axis < 0 || axis >= getType().getRank())
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << getType().getRank();
+    return emitOpError("axis ")
+           << axis << " is out of range for rank " << getType().getRank();
   return success();
 }
 
@@ -329,11 +350,14 @@ LogicalResult LogSoftmaxOp::verify() {
 // LSTMOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult LSTMOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult LSTMOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
   auto x = getRanked(adaptor.getX().getType());
   if (!x || x.getRank() != 3)
-    return emitOptionalError(loc, "X must be a static [sequence, batch, input] tensor");
+    return emitOptionalError(
+        loc, "X must be a static [sequence, batch, input] tensor");
   int64_t seq = x.getDimSize(0), batch = x.getDimSize(1), in = x.getDimSize(2);
   int64_t h = adaptor.getHiddenSize();
   int64_t dirs = adaptor.getDirection() == RnnDirection::bidirectional ? 2 : 1;
@@ -344,8 +368,10 @@ LogicalResult LSTMOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
     if (!v)
       return success();
     auto type = getRanked(v.getType());
-    if (!type || type.getShape() != shape || type.getElementType() != x.getElementType())
-      return emitOptionalError(loc, name, " is ", v.getType(), ", expected shape [",
+    if (!type || type.getShape() != shape ||
+        type.getElementType() != x.getElementType())
+      return emitOptionalError(loc, name, " is ", v.getType(),
+                               ", expected shape [",
                                llvm::make_range(shape.begin(), shape.end()),
                                "] of ", x.getElementType());
     return success();

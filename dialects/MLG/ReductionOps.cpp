@@ -14,7 +14,8 @@ using namespace mlg;
 
 static LogicalResult inferReduce(std::optional<Location> loc, Value operand,
                                  ArrayRef<int64_t> axes, bool keepdims,
-                                 Type elementType, SmallVectorImpl<Type> &types) {
+                                 Type elementType,
+                                 SmallVectorImpl<Type> &types) {
   auto input = dyn_cast<RankedTensorType>(operand.getType());
   if (!input || !input.hasStaticShape())
     return emitOptionalError(loc, "operand must be a static-shaped tensor");
@@ -37,13 +38,12 @@ static LogicalResult inferReduce(std::optional<Location> loc, Value operand,
 }
 
 #define MLG_INFER_REDUCE(OP)                                                   \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc, \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
-    return inferReduce(loc, adaptor.getInput(), adaptor.getAxes(),             \
-                       adaptor.getKeepdims(),                                  \
-                       getElementTypeOrSelf(adaptor.getInput().getType()),     \
-                       types);                                                 \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferReduce(                                                        \
+        loc, adaptor.getInput(), adaptor.getAxes(), adaptor.getKeepdims(),     \
+        getElementTypeOrSelf(adaptor.getInput().getType()), types);            \
   }
 MLG_INFER_REDUCE(ReduceMeanOp)
 MLG_INFER_REDUCE(ReduceSumOp)
@@ -58,10 +58,9 @@ MLG_INFER_REDUCE(ReduceLogSumExpOp)
 #undef MLG_INFER_REDUCE
 
 #define MLG_INFER_ARG_REDUCE(OP)                                               \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                         \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &types) {                                          \
     int64_t axis = adaptor.getAxis();                                          \
     return inferReduce(loc, adaptor.getInput(), ArrayRef<int64_t>(axis),       \
                        adaptor.getKeepdims(), IntegerType::get(ctx, 64),       \

@@ -37,7 +37,8 @@ std::unique_ptr<AtomicOutputFile> AtomicOutputFile::open(llvm::StringRef path,
   int fd;
   ec = llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, temp);
   if (ec) {
-    error = "cannot create a file next to '" + path.str() + "': " + ec.message();
+    error =
+        "cannot create a file next to '" + path.str() + "': " + ec.message();
     return nullptr;
   }
   file->tempPath = std::string(temp);

@@ -86,14 +86,16 @@ void printSummary(ModuleOp module, raw_ostream &os, int64_t &numOps,
            << formatBytes(bytesOf(type)) << ")\n";
       }
     };
-    printValues("input ", func.getArgumentTypes(), [&](unsigned i) -> std::string {
-      auto name = func.getArgAttrOfType<StringAttr>(i, "mlg.name");
-      return name ? name.str() : "#" + std::to_string(i);
-    });
-    printValues("output", func.getResultTypes(), [&](unsigned i) -> std::string {
-      auto name = func.getResultAttrOfType<StringAttr>(i, "mlg.name");
-      return name ? name.str() : "#" + std::to_string(i);
-    });
+    printValues("input ", func.getArgumentTypes(),
+                [&](unsigned i) -> std::string {
+                  auto name = func.getArgAttrOfType<StringAttr>(i, "mlg.name");
+                  return name ? name.str() : "#" + std::to_string(i);
+                });
+    printValues(
+        "output", func.getResultTypes(), [&](unsigned i) -> std::string {
+          auto name = func.getResultAttrOfType<StringAttr>(i, "mlg.name");
+          return name ? name.str() : "#" + std::to_string(i);
+        });
 
     llvm::MapVector<StringRef, int64_t> counts;
     Totals constants, results;
@@ -125,12 +127,12 @@ void printSummary(ModuleOp module, raw_ostream &os, int64_t &numOps,
     os << "intermediate results: " << results.count << " tensors, "
        << formatBytes(results.bytes) << " if all were kept\n";
   }
-  os << "parameters and state (mutable globals): " << parameters.count << " tensors, "
-     << parameters.elements
-     << " elements, " << formatBytes(parameters.bytes) << "\n";
+  os << "parameters and state (mutable globals): " << parameters.count
+     << " tensors, " << parameters.elements << " elements, "
+     << formatBytes(parameters.bytes) << "\n";
   if (state.count)
-    os << "non-trainable tensors: " << state.count << " tensors, " << state.elements
-       << " elements, " << formatBytes(state.bytes) << "\n";
+    os << "non-trainable tensors: " << state.count << " tensors, "
+       << state.elements << " elements, " << formatBytes(state.bytes) << "\n";
 }
 
 struct ModelSummaryPass : mlg::impl::ModelSummaryBase<ModelSummaryPass> {

@@ -39,7 +39,8 @@ protected:
   }
   void TearDown() override { llvm::sys::fs::remove_directories(root); }
 
-  static llvm::SmallString<256> path(llvm::StringRef dir, llvm::StringRef name) {
+  static llvm::SmallString<256> path(llvm::StringRef dir,
+                                     llvm::StringRef name) {
     llvm::SmallString<256> p(dir);
     llvm::sys::path::append(p, name);
     return p;
@@ -78,9 +79,13 @@ TEST_F(TempTree, ExternalPathsLeavingTheFolderAreRejected) {
 }
 
 TEST_F(TempTree, SymbolicLinksOutOfTheFolderAreRejected) {
-  ASSERT_EQ(::symlink(path(root, "secret.bin").c_str(), path(models, "out.bin").c_str()), 0);
+  ASSERT_EQ(::symlink(path(root, "secret.bin").c_str(),
+                      path(models, "out.bin").c_str()),
+            0);
   ASSERT_EQ(::symlink(root.c_str(), path(models, "up").c_str()), 0);
-  ASSERT_EQ(::symlink(path(models, "w.bin").c_str(), path(models, "in.bin").c_str()), 0);
+  ASSERT_EQ(
+      ::symlink(path(models, "w.bin").c_str(), path(models, "in.bin").c_str()),
+      0);
   std::string why;
   EXPECT_EQ(resolve("out.bin", why), "");
   EXPECT_NE(why.find("symbolic link"), std::string::npos) << why;
@@ -104,7 +109,8 @@ TEST(OptionParsing, InputShape) {
   EXPECT_FALSE(parseInputShapeSpec(":3x4", name, dims, error));
   EXPECT_FALSE(parseInputShapeSpec("x:3x-1", name, dims, error));
   EXPECT_FALSE(parseInputShapeSpec("x:3xx4", name, dims, error));
-  EXPECT_FALSE(parseInputShapeSpec("x:99999999999999999999", name, dims, error));
+  EXPECT_FALSE(
+      parseInputShapeSpec("x:99999999999999999999", name, dims, error));
 }
 
 TEST(OptionParsing, BindInput) {
@@ -144,7 +150,8 @@ TEST_F(TempTree, AtomicOutputReplacesOnlyOnCommit) {
        it.increment(ec))
     ++entries;
   EXPECT_EQ(entries, 3); // models/, secret.bin, out.txt: no temporary left
-  EXPECT_FALSE(AtomicOutputFile::open(models, error)) << "a directory is no output";
+  EXPECT_FALSE(AtomicOutputFile::open(models, error))
+      << "a directory is no output";
 }
 
 } // namespace

@@ -18,7 +18,13 @@
 using namespace mlg;
 
 TEST(ShapeUtils, NumElementsMatches128BitProduct) {
-  const int64_t dims[] = {0, 1, 2, 3, 1 << 20, int64_t(1) << 31, int64_t(1) << 40,
+  const int64_t dims[] = {0,
+                          1,
+                          2,
+                          3,
+                          1 << 20,
+                          int64_t(1) << 31,
+                          int64_t(1) << 40,
                           std::numeric_limits<int64_t>::max()};
   for (int64_t a : dims)
     for (int64_t b : dims)
@@ -33,7 +39,8 @@ TEST(ShapeUtils, NumElementsMatches128BitProduct) {
         if (exact > std::numeric_limits<int64_t>::max())
           EXPECT_FALSE(n.has_value()) << a << "x" << b << "x" << c;
         else
-          EXPECT_EQ(n, static_cast<int64_t>(exact)) << a << "x" << b << "x" << c;
+          EXPECT_EQ(n, static_cast<int64_t>(exact))
+              << a << "x" << b << "x" << c;
       }
   EXPECT_FALSE(checkedNumElements({2, -1}).has_value());
   EXPECT_EQ(checkedNumElements({}), 1);
@@ -72,7 +79,8 @@ TEST(ShapeUtils, BroadcastMatchesDefinition) {
   // trying every candidate result shape and keeping the ones both operands
   // stretch to.
   auto shapes = smallShapes();
-  auto stretches = [](const std::vector<int64_t> &from, const std::vector<int64_t> &to) {
+  auto stretches = [](const std::vector<int64_t> &from,
+                      const std::vector<int64_t> &to) {
     if (from.size() > to.size())
       return false;
     size_t off = to.size() - from.size();
@@ -117,24 +125,27 @@ TEST(ShapeUtils, WindowSizeMatchesSlidingWindow) {
             for (int64_t pe = 0; pe <= 2; ++pe)
               for (bool ceil : {false, true}) {
                 // Slide: window i covers padded positions [i*s, i*s + span).
-                int64_t span = (k - 1) * d + 1, padded = in + pb + pe, count = 0;
+                int64_t span = (k - 1) * d + 1, padded = in + pb + pe,
+                        count = 0;
                 for (int64_t start = 0;; start += s) {
                   bool fits = start + span <= padded;
                   // In ceil mode a window may run past the end padding if it
                   // starts inside the input or its leading padding and the
                   // previous one did not reach the end.
-                  bool partial = ceil && start < in + pb && start + span > padded &&
+                  bool partial = ceil && start < in + pb &&
+                                 start + span > padded &&
                                  (start == 0 || start - s + span < padded);
                   if (!fits && !partial)
                     break;
                   ++count;
                 }
-                std::optional<int64_t> got = windowOutputSize(in, k, s, d, pb, pe, ceil);
+                std::optional<int64_t> got =
+                    windowOutputSize(in, k, s, d, pb, pe, ceil);
                 if (padded < span)
                   EXPECT_FALSE(got.has_value());
                 else
-                  EXPECT_EQ(got, count) << "in=" << in << " k=" << k << " s=" << s
-                                        << " d=" << d << " pads=" << pb << "," << pe
-                                        << " ceil=" << ceil;
+                  EXPECT_EQ(got, count)
+                      << "in=" << in << " k=" << k << " s=" << s << " d=" << d
+                      << " pads=" << pb << "," << pe << " ceil=" << ceil;
               }
 }

@@ -27,10 +27,12 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
-static cl::OptionCategory importCategory("ONNX import options (for .onnx inputs)");
+static cl::OptionCategory
+    importCategory("ONNX import options (for .onnx inputs)");
 
 static cl::opt<int64_t> batchSize(
-    "batch-size", cl::desc("Bind the symbolic leading dimension of every input to N"),
+    "batch-size",
+    cl::desc("Bind the symbolic leading dimension of every input to N"),
     cl::value_desc("N"), cl::init(-1), cl::cat(importCategory));
 static cl::list<std::string>
     inputShapes("input-shape",
@@ -47,9 +49,10 @@ static cl::opt<bool>
                   cl::desc("Load all initializer data as dense_resource blobs "
                            "(write bytecode with --emit-bytecode then)"),
                   cl::cat(importCategory));
-static cl::opt<bool> listOnnxOps("list-onnx-ops",
-                                 cl::desc("Print the ONNX operators mlg imports and exit"),
-                                 cl::cat(importCategory));
+static cl::opt<bool>
+    listOnnxOps("list-onnx-ops",
+                cl::desc("Print the ONNX operators mlg imports and exit"),
+                cl::cat(importCategory));
 
 static bool isOnnxFile(StringRef path) {
   return llvm::sys::path::extension(path).equals_insensitive(".onnx");
@@ -69,7 +72,8 @@ static void printLocation(raw_ostream &os, Location loc) {
       os << ":" << file.getLine() << ":" << file.getColumn();
     return;
   }
-  if (auto fused = dyn_cast<FusedLoc>(loc); fused && !fused.getLocations().empty())
+  if (auto fused = dyn_cast<FusedLoc>(loc);
+      fused && !fused.getLocations().empty())
     return printLocation(os, fused.getLocations().front());
   os << loc;
 }
@@ -110,7 +114,8 @@ static LogicalResult processOnnx(StringRef path, raw_ostream &os,
   OwningOpRef<ModuleOp> module = mlg::importOnnxFile(path, &context, options);
   if (!module)
     return failure();
-  PassManager pm(&context, ModuleOp::getOperationName(), OpPassManager::Nesting::Implicit);
+  PassManager pm(&context, ModuleOp::getOperationName(),
+                 OpPassManager::Nesting::Implicit);
   pm.enableVerifier(config.shouldVerifyPasses());
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
@@ -180,9 +185,11 @@ int main(int argc, char **argv) {
       options.boundInputs.emplace_back(name, path);
     }
     options.importWeights = importWeights;
-    result = processOnnx(inputFilename, output->os(), registry, config, options);
+    result =
+        processOnnx(inputFilename, output->os(), registry, config, options);
   } else {
-    std::unique_ptr<llvm::MemoryBuffer> buffer = openInputFile(inputFilename, &error);
+    std::unique_ptr<llvm::MemoryBuffer> buffer =
+        openInputFile(inputFilename, &error);
     if (!buffer)
       return fail(error);
     result = MlirOptMain(output->os(), std::move(buffer), registry, config);

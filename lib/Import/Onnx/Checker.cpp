@@ -25,13 +25,16 @@ std::optional<std::string> runOnnxChecker(const onnx::ModelProto &model) {
   return std::nullopt;
 }
 
-std::optional<std::string> convertOpset(onnx::ModelProto &model, int64_t target) {
+std::optional<std::string> convertOpset(onnx::ModelProto &model,
+                                        int64_t target) {
   try {
-    model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(target));
+    model = onnx::version_conversion::ConvertVersion(model,
+                                                     static_cast<int>(target));
   } catch (const std::exception &e) {
     return std::string(e.what());
   } catch (...) {
-    return std::string("the ONNX version converter failed with an unknown error");
+    return std::string(
+        "the ONNX version converter failed with an unknown error");
   }
   return std::nullopt;
 }

@@ -26,7 +26,8 @@ std::optional<std::string> runOnnxChecker(const onnx::ModelProto &model);
 
 /// Converts `model` to default-domain opset `target` with libonnx's version
 /// converter. Returns the converter's message on failure.
-std::optional<std::string> convertOpset(onnx::ModelProto &model, int64_t target);
+std::optional<std::string> convertOpset(onnx::ModelProto &model,
+                                        int64_t target);
 
 } // namespace mlg::onnx_import
 

@@ -44,9 +44,9 @@ public:
   mlir::Value lookup(llvm::StringRef name);
   /// The compile-time value of `name`, or a diagnostic at `loc` saying why it
   /// is not known (naming the graph input to bind, if that is the reason).
-  mlir::FailureOr<mlir::DenseElementsAttr> constantValueOf(llvm::StringRef name,
-                                                           mlir::Location loc,
-                                                           const llvm::Twine &what);
+  mlir::FailureOr<mlir::DenseElementsAttr>
+  constantValueOf(llvm::StringRef name, mlir::Location loc,
+                  const llvm::Twine &what);
   mlir::Value getConstant(mlir::DenseElementsAttr value);
   void define(llvm::StringRef name, mlir::Value value) { values[name] = value; }
 
@@ -61,8 +61,7 @@ private:
   void removeUnused();
 
   /// Inserts `op`-creating code into the prologue (constants, loads).
-  template <typename Fn>
-  auto inPrologue(Fn &&fn);
+  template <typename Fn> auto inPrologue(Fn &&fn);
   mlir::Value importInitializer(const onnx::TensorProto &tensor);
   mlir::Location nodeLoc(const onnx::NodeProto &node, int index);
 

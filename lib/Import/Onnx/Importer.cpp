@@ -10,7 +10,8 @@
 //
 //   ml_program.global private mutable @"conv1.weight"(#ml_program.extern :
 //       tensor<64x3x7x7xf32>) : tensor<64x3x7x7xf32>
-//   func.func @forward(%arg0: tensor<8x3x224x224xf32> {mlg.name = "input"}) ... {
+//   func.func @forward(%arg0: tensor<8x3x224x224xf32> {mlg.name = "input"}) ...
+//   {
 //     %w = ml_program.global_load @"conv1.weight" : tensor<64x3x7x7xf32>
 //     %0 = mlg.conv %arg0, %w {...} : (...) -> tensor<8x64x112x112xf32>
 //
@@ -60,8 +61,9 @@ static StringRef domainName(StringRef domain) {
 
 GraphImporter::GraphImporter(ModelFile &file, MLIRContext *context,
                              const OnnxImportOptions &options)
-    : file(file), graph(file.model().graph()), context(context), options(options),
-      builder(context), fileLoc(FileLineColLoc::get(context, file.path(), 0, 0)) {}
+    : file(file), graph(file.model().graph()), context(context),
+      options(options), builder(context),
+      fileLoc(FileLineColLoc::get(context, file.path(), 0, 0)) {}
 
 Location GraphImporter::nodeLoc(const onnx::NodeProto &node, int index) {
   return NameLoc::get(StringAttr::get(context, nodeName(node, index)), fileLoc);
@@ -76,13 +78,15 @@ LogicalResult GraphImporter::validateModel() {
   if (!model.has_graph())
     return emitError(fileLoc) << "the file holds no graph: not an ONNX model";
   if (model.ir_version() <= 0)
-    return emitError(fileLoc) << "the model declares no IR version: not an ONNX model";
+    return emitError(fileLoc)
+           << "the model declares no IR version: not an ONNX model";
   for (const auto &opset : model.opset_import()) {
-    StringRef domain = opset.domain() == "ai.onnx" ? "" : StringRef(opset.domain());
+    StringRef domain =
+        opset.domain() == "ai.onnx" ? "" : StringRef(opset.domain());
     if (opset.version() < 1)
-      return emitError(fileLoc) << "the model imports opset " << opset.version()
-                                << " of domain '" << domainName(domain)
-                                << "', which does not exist";
+      return emitError(fileLoc)
+             << "the model imports opset " << opset.version() << " of domain '"
+             << domainName(domain) << "', which does not exist";
     opsets[domain] = opset.version();
   }
   if (!opsets.count("")) {
@@ -97,9 +101,9 @@ LogicalResult GraphImporter::validateModel() {
     opsets[""] = 1;
   }
   if (opsets[""] > kMaxOnnxOpset)
-    return emitError(fileLoc) << "the model uses ONNX opset " << opsets[""]
-                              << "; this build of mlg supports opsets up to "
-                              << kMaxOnnxOpset;
+    return emitError(fileLoc)
+           << "the model uses ONNX opset " << opsets[""]
+           << "; this build of mlg supports opsets up to " << kMaxOnnxOpset;
   return success();
 }
 
@@ -110,8 +114,8 @@ LogicalResult GraphImporter::validateGraph(SmallVectorImpl<int> &order) {
     if (init.name().empty())
       return emitError(fileLoc) << "an initializer has no name";
     if (!producer.try_emplace(init.name(), -1).second)
-      return emitError(fileLoc) << "initializer '" << init.name()
-                                << "' is defined twice";
+      return emitError(fileLoc)
+             << "initializer '" << init.name() << "' is defined twice";
     initializers[init.name()] = &init;
     if (failed(tensorTypeOf(init, context, fileLoc,
                             "initializer '" + init.name() + "'")))
@@ -120,8 +124,8 @@ LogicalResult GraphImporter::validateGraph(SmallVectorImpl<int> &order) {
   llvm::StringSet<> inputNames;
   for (const onnx::ValueInfoProto &input : graph.input()) {
     if (!inputNames.insert(input.name()).second)
-      return emitError(fileLoc) << "graph input '" << input.name()
-                                << "' is declared twice";
+      return emitError(fileLoc)
+             << "graph input '" << input.name() << "' is declared twice";
     // An input with an initializer of the same name is a parameter with a
     // default value (IR version < 4 lists every weight as an input).
     if (!initializers.count(input.name())) {
@@ -139,14 +143,15 @@ LogicalResult GraphImporter::validateGraph(SmallVectorImpl<int> &order) {
   int numNodes = graph.node_size();
   for (int i = 0; i < numNodes; ++i) {
     const onnx::NodeProto &node = graph.node(i);
-    StringRef domain = node.domain() == "ai.onnx" ? "" : StringRef(node.domain());
+    StringRef domain =
+        node.domain() == "ai.onnx" ? "" : StringRef(node.domain());
     if (!domain.empty() || !registry.lookup(node.op_type(), kMaxOnnxOpset)) {
       auto it = llvm::find_if(unsupported, [&](const Unsupported &u) {
         return u.domain == domainName(domain) && u.opType == node.op_type();
       });
       if (it == unsupported.end())
-        unsupported.push_back({domainName(domain).str(), node.op_type(),
-                               nodeName(node, i), 1});
+        unsupported.push_back(
+            {domainName(domain).str(), node.op_type(), nodeName(node, i), 1});
       else
         ++it->count;
     }
@@ -172,12 +177,13 @@ LogicalResult GraphImporter::validateGraph(SmallVectorImpl<int> &order) {
       InFlightDiagnostic diag = emitError(fileLoc)
                                 << "unsupported operator '" << u.opType
                                 << "' (domain '" << u.domain << "', opset "
-                                << opsets.lookup(domain) << ") in node '" << u.node
-                                << "'";
+                                << opsets.lookup(domain) << ") in node '"
+                                << u.node << "'";
       if (u.count > 1)
         diag << " and " << (u.count - 1) << " more node(s)";
     }
-    InFlightDiagnostic note = emitRemark(fileLoc) << "mlg imports these ONNX operators: ";
+    InFlightDiagnostic note = emitRemark(fileLoc)
+                              << "mlg imports these ONNX operators: ";
     llvm::interleaveComma(registry.names(), note);
     return failure();
   }
@@ -217,8 +223,8 @@ LogicalResult GraphImporter::validateGraph(SmallVectorImpl<int> &order) {
     for (int i = 0; i < numNodes; ++i)
       if (pending[i] > 0)
         return emitError(nodeLoc(graph.node(i), i))
-               << "the graph has a cycle through this " << graph.node(i).op_type()
-               << " node";
+               << "the graph has a cycle through this "
+               << graph.node(i).op_type() << " node";
   }
   for (const onnx::ValueInfoProto &output : graph.output()) {
     if (!producer.count(output.name()))
@@ -232,7 +238,8 @@ LogicalResult GraphImporter::checkInitializerData() {
   // Every initializer's data is checked now, used or not: a hostile external
   // path or a truncated tensor is rejected before anything reads the model.
   for (const onnx::TensorProto &init : graph.initializer())
-    if (failed(file.checkData(init, fileLoc, "initializer '" + init.name() + "'")))
+    if (failed(
+            file.checkData(init, fileLoc, "initializer '" + init.name() + "'")))
       return failure();
   return success();
 }
@@ -242,7 +249,8 @@ LogicalResult GraphImporter::checkInitializerData() {
 //===----------------------------------------------------------------------===//
 
 /// Reads a serialized TensorProto for --bind-input.
-static FailureOr<onnx::TensorProto> readTensorFile(StringRef path, Location loc) {
+static FailureOr<onnx::TensorProto> readTensorFile(StringRef path,
+                                                   Location loc) {
   llvm::sys::fs::file_status status;
   if (llvm::sys::fs::status(path, status) ||
       status.type() != llvm::sys::fs::file_type::regular_file)
@@ -253,7 +261,8 @@ static FailureOr<onnx::TensorProto> readTensorFile(StringRef path, Location loc)
   if (!buffer || (*buffer)->getBufferSize() > static_cast<size_t>(INT_MAX) ||
       !tensor.ParseFromArray((*buffer)->getBufferStart(),
                              static_cast<int>((*buffer)->getBufferSize())))
-    return emitError(loc) << "'" << path << "' is not a serialized ONNX TensorProto";
+    return emitError(loc) << "'" << path
+                          << "' is not a serialized ONNX TensorProto";
   return tensor;
 }
 
@@ -303,9 +312,10 @@ LogicalResult GraphImporter::createSignature() {
       return success();
     auto [it, inserted] = symbols.try_emplace(dim.symbol, value);
     if (!inserted && it->second != value)
-      return emitError(fileLoc) << "dimension '" << dim.symbol << "' is bound to both "
-                                << it->second << " and " << value << " (input '"
-                                << input << "', dimension " << index << ")";
+      return emitError(fileLoc)
+             << "dimension '" << dim.symbol << "' is bound to both "
+             << it->second << " and " << value << " (input '" << input
+             << "', dimension " << index << ")";
     return success();
   };
 
@@ -314,26 +324,29 @@ LogicalResult GraphImporter::createSignature() {
   SmallVector<Type> elementTypes(inputs.size());
   for (auto [i, input] : llvm::enumerate(inputs)) {
     if (!input->type().has_tensor_type()) {
-      const char *kind = input->type().has_sequence_type()  ? "a sequence"
+      const char *kind = input->type().has_sequence_type()   ? "a sequence"
                          : input->type().has_optional_type() ? "an optional"
                          : input->type().has_map_type()      ? "a map"
                                                              : "an unknown";
-      return emitError(fileLoc) << "input '" << input->name() << "' has " << kind
-                                << " type; mlg supports tensor inputs only";
+      return emitError(fileLoc)
+             << "input '" << input->name() << "' has " << kind
+             << " type; mlg supports tensor inputs only";
     }
     const onnx::TypeProto::Tensor &tensor = input->type().tensor_type();
     elementTypes[i] = elementTypeOf(tensor.elem_type(), context);
     if (!elementTypes[i])
-      return emitError(fileLoc) << "input '" << input->name() << "' has element type "
-                                << dataTypeName(tensor.elem_type())
-                                << ", which mlg does not support";
+      return emitError(fileLoc)
+             << "input '" << input->name() << "' has element type "
+             << dataTypeName(tensor.elem_type())
+             << ", which mlg does not support";
     hasShape[i] = tensor.has_shape();
     for (const auto &d : tensor.shape().dim()) {
       Dim dim;
       if (d.has_dim_value()) {
         if (d.dim_value() < 0)
-          return emitError(fileLoc) << "input '" << input->name()
-                                    << "' has a negative dimension " << d.dim_value();
+          return emitError(fileLoc)
+                 << "input '" << input->name() << "' has a negative dimension "
+                 << d.dim_value();
         dim.value = d.dim_value();
       } else if (d.has_dim_param()) {
         dim.symbol = d.dim_param();
@@ -354,35 +367,38 @@ LogicalResult GraphImporter::createSignature() {
       if (failed(tensor))
         return failure();
       if (elementTypeOf(tensor->data_type(), context) != elementTypes[i])
-        return emitError(fileLoc) << "the tensor bound to input '" << input->name()
-                                  << "' is " << dataTypeName(tensor->data_type())
-                                  << " but the input is "
-                                  << dataTypeName(input->type().tensor_type().elem_type());
-      given = std::vector<int64_t>(tensor->dims().begin(), tensor->dims().end());
+        return emitError(fileLoc)
+               << "the tensor bound to input '" << input->name() << "' is "
+               << dataTypeName(tensor->data_type()) << " but the input is "
+               << dataTypeName(input->type().tensor_type().elem_type());
+      given =
+          std::vector<int64_t>(tensor->dims().begin(), tensor->dims().end());
       boundTensors[i] = std::move(*tensor);
       source = "the bound tensor";
-    } else if (auto it = explicitShapes.find(input->name()); it != explicitShapes.end()) {
+    } else if (auto it = explicitShapes.find(input->name());
+               it != explicitShapes.end()) {
       given = it->second;
       source = "--input-shape";
     }
     if (given) {
       if (hasShape[i] && given->size() != declared[i].size())
-        return emitError(fileLoc) << source << " gives input '" << input->name()
-                                  << "' rank " << given->size()
-                                  << ", but the model declares rank "
-                                  << declared[i].size();
+        return emitError(fileLoc)
+               << source << " gives input '" << input->name() << "' rank "
+               << given->size() << ", but the model declares rank "
+               << declared[i].size();
       for (size_t d = 0; d < given->size(); ++d) {
         if ((*given)[d] < 0)
-          return emitError(fileLoc) << source << " gives input '" << input->name()
-                                    << "' a negative dimension";
+          return emitError(fileLoc)
+                 << source << " gives input '" << input->name()
+                 << "' a negative dimension";
         if (!hasShape[i])
           continue;
         const Dim &dim = declared[i][d];
         if (dim.value >= 0 && dim.value != (*given)[d])
-          return emitError(fileLoc) << source << " gives dimension " << d
-                                    << " of input '" << input->name() << "' size "
-                                    << (*given)[d] << ", but the model fixes it at "
-                                    << dim.value;
+          return emitError(fileLoc)
+                 << source << " gives dimension " << d << " of input '"
+                 << input->name() << "' size " << (*given)[d]
+                 << ", but the model fixes it at " << dim.value;
         if (failed(bindSymbol(dim, (*given)[d], input->name(), d)))
           return failure();
       }
@@ -396,7 +412,8 @@ LogicalResult GraphImporter::createSignature() {
                                 << input->name() << ":AxBx...";
     if (options.batchSize && !declared[i].empty() && declared[i][0].value < 0) {
       declared[i][0].value = *options.batchSize;
-      if (failed(bindSymbol(declared[i][0], *options.batchSize, input->name(), 0)))
+      if (failed(
+              bindSymbol(declared[i][0], *options.batchSize, input->name(), 0)))
         return failure();
     }
   }
@@ -410,12 +427,12 @@ LogicalResult GraphImporter::createSignature() {
         shapes[i].push_back(dim.value);
         continue;
       }
-      if (auto it = symbols.find(dim.symbol); !dim.symbol.empty() && it != symbols.end()) {
+      if (auto it = symbols.find(dim.symbol);
+          !dim.symbol.empty() && it != symbols.end()) {
         shapes[i].push_back(it->second);
         continue;
       }
-      InFlightDiagnostic diag = emitError(fileLoc)
-                                << "dimension " << d;
+      InFlightDiagnostic diag = emitError(fileLoc) << "dimension " << d;
       if (!dim.symbol.empty())
         diag << " ('" << dim.symbol << "')";
       diag << " of input '" << input->name()
@@ -432,17 +449,18 @@ LogicalResult GraphImporter::createSignature() {
   module->setAttr("mlg.source", StringAttr::get(context, file.path()));
   module->setAttr("mlg.onnx_opset", builder.getI64IntegerAttr(opsets[""]));
   if (!file.model().producer_name().empty())
-    module->setAttr("mlg.producer",
-                    StringAttr::get(context, StringRef(file.model().producer_name() + " " +
-                                                       file.model().producer_version())
-                                                 .trim()));
+    module->setAttr(
+        "mlg.producer",
+        StringAttr::get(context, StringRef(file.model().producer_name() + " " +
+                                           file.model().producer_version())
+                                     .trim()));
   SmallVector<Type> argTypes;
   SmallVector<DictionaryAttr> argAttrs;
   SmallVector<unsigned> argOf(inputs.size(), ~0u);
   for (auto [i, input] : llvm::enumerate(inputs)) {
     FailureOr<RankedTensorType> type =
-        makeTensorType(shapes[i], input->type().tensor_type().elem_type(), fileLoc,
-                       "input '" + input->name() + "'");
+        makeTensorType(shapes[i], input->type().tensor_type().elem_type(),
+                       fileLoc, "input '" + input->name() + "'");
     if (failed(type))
       return failure();
     shapes[i].assign(type->getShape().begin(), type->getShape().end());
@@ -450,8 +468,8 @@ LogicalResult GraphImporter::createSignature() {
       continue;
     argOf[i] = argTypes.size();
     argTypes.push_back(*type);
-    argAttrs.push_back(builder.getDictionaryAttr(
-        builder.getNamedAttr("mlg.name", builder.getStringAttr(input->name()))));
+    argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        "mlg.name", builder.getStringAttr(input->name()))));
   }
   builder.setInsertionPointToEnd(module.getBody());
   func = func::FuncOp::create(builder, fileLoc, options.functionName,
@@ -465,9 +483,10 @@ LogicalResult GraphImporter::createSignature() {
       continue;
     }
     auto type = RankedTensorType::get(shapes[i], elementTypes[i]);
-    FailureOr<TensorBytes> bytes = file.getBytes(
-        *boundTensors[i], fileLoc, "the tensor bound to input '" + input->name() + "'",
-        /*inModel=*/false);
+    FailureOr<TensorBytes> bytes =
+        file.getBytes(*boundTensors[i], fileLoc,
+                      "the tensor bound to input '" + input->name() + "'",
+                      /*inModel=*/false);
     if (failed(bytes))
       return failure();
     values[input->name()] = getConstant(denseFromBytes(type, bytes->data));
@@ -479,8 +498,7 @@ LogicalResult GraphImporter::createSignature() {
 // Values
 //===----------------------------------------------------------------------===//
 
-template <typename Fn>
-auto GraphImporter::inPrologue(Fn &&fn) {
+template <typename Fn> auto GraphImporter::inPrologue(Fn &&fn) {
   OpBuilder::InsertionGuard guard(builder);
   Block &entry = func.getBody().front();
   if (prologueEnd)
@@ -505,8 +523,10 @@ Value GraphImporter::importInitializer(const onnx::TensorProto &tensor) {
   Location loc = NameLoc::get(StringAttr::get(context, tensor.name()), fileLoc);
   std::string what = "initializer '" + tensor.name() + "'";
   RankedTensorType type = *tensorTypeOf(tensor, context, loc, what);
-  bool isParameter = isa<FloatType>(type.getElementType()) && type.getRank() > 0;
-  if (!isParameter && type.getNumElements() <= kMaxConstantInitializerElements) {
+  bool isParameter =
+      isa<FloatType>(type.getElementType()) && type.getRank() > 0;
+  if (!isParameter &&
+      type.getNumElements() <= kMaxConstantInitializerElements) {
     FailureOr<TensorBytes> bytes = file.getBytes(tensor, loc, what);
     if (failed(bytes))
       return nullptr;
@@ -526,14 +546,17 @@ Value GraphImporter::importInitializer(const onnx::TensorProto &tensor) {
     AsmResourceBlob blob;
     if (bytes->owner || bytes->storage) {
       // Mapped (or converted) bytes: the blob keeps their owner alive.
-      blob = AsmResourceBlob(bytes->data, align,
-                             [owner = bytes->owner, storage = bytes->storage](
-                                 void *, size_t, size_t) {},
-                             /*dataIsMutable=*/false);
+      blob = AsmResourceBlob(
+          bytes->data, align,
+          [owner = bytes->owner, storage = bytes->storage](void *, size_t,
+                                                           size_t) {},
+          /*dataIsMutable=*/false);
     } else {
-      blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes->data, align, false);
+      blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes->data, align,
+                                                           false);
     }
-    initial = DenseResourceElementsAttr::get(type, tensor.name(), std::move(blob));
+    initial =
+        DenseResourceElementsAttr::get(type, tensor.name(), std::move(blob));
   }
   {
     OpBuilder::InsertionGuard guard(builder);
@@ -563,7 +586,8 @@ Value GraphImporter::lookup(StringRef name) {
   return v;
 }
 
-FailureOr<DenseElementsAttr> GraphImporter::constantValueOf(StringRef name, Location loc,
+FailureOr<DenseElementsAttr> GraphImporter::constantValueOf(StringRef name,
+                                                            Location loc,
                                                             const Twine &what) {
   if (auto it = initializers.find(name); it != initializers.end()) {
     const onnx::TensorProto &tensor = *it->second;
@@ -592,13 +616,15 @@ FailureOr<DenseElementsAttr> GraphImporter::constantValueOf(StringRef name, Loca
     if (!seen.insert(v))
       continue;
     if (auto arg = dyn_cast<BlockArgument>(v)) {
-      if (auto n = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "mlg.name"))
+      if (auto n =
+              func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "mlg.name"))
         roots.insert(n.getValue());
       continue;
     }
     llvm::append_range(work, v.getDefiningOp()->getOperands());
   }
-  InFlightDiagnostic diag = emitError(loc) << what << " must be known at compile time";
+  InFlightDiagnostic diag = emitError(loc)
+                            << what << " must be known at compile time";
   if (roots.empty())
     return diag << ", but it is computed at run time";
   diag << ", but it depends on graph input";
@@ -608,8 +634,8 @@ FailureOr<DenseElementsAttr> GraphImporter::constantValueOf(StringRef name, Loca
     diag << " '" << root << "'";
   diag << "; bind " << (roots.size() > 1 ? "them" : "it") << " with ";
   llvm::interleave(
-      roots, diag, [&](StringRef root) { diag << "--bind-input=" << root << "=FILE"; },
-      " ");
+      roots, diag,
+      [&](StringRef root) { diag << "--bind-input=" << root << "=FILE"; }, " ");
   return diag;
 }
 
@@ -633,6 +659,11 @@ LogicalResult GraphImporter::importNodes(ArrayRef<int> order) {
         return emitError(loc) << "attribute '" << attr.name()
                               << "' refers to a function attribute, which mlg "
                                  "does not support";
+    // Resolve every input first (importing initializers on first use), so an
+    // op importer only ever sees values.
+    for (const std::string &in : node.input())
+      if (!in.empty() && !lookup(in))
+        return failure();
     builder.setInsertionPointToEnd(&entry);
     NodeContext ctx(*this, node, opset, loc);
     if (failed(fn(ctx)))
@@ -657,10 +688,10 @@ LogicalResult GraphImporter::createReturn() {
       const auto &declared = output.type().tensor_type();
       Type element = elementTypeOf(declared.elem_type(), context);
       if (declared.elem_type() != 0 && element != type.getElementType())
-        return emitError(fileLoc) << "graph output '" << output.name()
-                                  << "' is declared as "
-                                  << dataTypeName(declared.elem_type())
-                                  << " but computes " << type;
+        return emitError(fileLoc)
+               << "graph output '" << output.name() << "' is declared as "
+               << dataTypeName(declared.elem_type()) << " but computes "
+               << type;
       if (declared.has_shape()) {
         bool ok = declared.shape().dim_size() == type.getRank();
         for (int d = 0; ok && d < declared.shape().dim_size(); ++d) {
@@ -668,14 +699,15 @@ LogicalResult GraphImporter::createReturn() {
           ok = !dim.has_dim_value() || dim.dim_value() == type.getDimSize(d);
         }
         if (!ok)
-          return emitError(fileLoc) << "graph output '" << output.name()
-                                    << "' is declared with another shape than the "
-                                    << type << " it computes";
+          return emitError(fileLoc)
+                 << "graph output '" << output.name()
+                 << "' is declared with another shape than the " << type
+                 << " it computes";
       }
     }
     results.push_back(v);
-    resultAttrs.push_back(builder.getDictionaryAttr(
-        builder.getNamedAttr("mlg.name", builder.getStringAttr(output.name()))));
+    resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        "mlg.name", builder.getStringAttr(output.name()))));
   }
   builder.setInsertionPointToEnd(&func.getBody().front());
   func::ReturnOp::create(builder, fileLoc, results);
@@ -700,7 +732,8 @@ void GraphImporter::removeUnused() {
     if (auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op))
       used.insert(load.getGlobal().getLeafReference());
   });
-  for (auto global : llvm::make_early_inc_range(module.getOps<ml_program::GlobalOp>()))
+  for (auto global :
+       llvm::make_early_inc_range(module.getOps<ml_program::GlobalOp>()))
     if (!used.contains(global.getSymName()))
       global.erase();
 }
@@ -726,7 +759,8 @@ LogicalResult GraphImporter::runChecker() {
     onnx::GraphProto *g = copy.mutable_graph();
     for (auto *infos : {g->mutable_input(), g->mutable_output()})
       for (onnx::ValueInfoProto &info : *infos)
-        if (info.type().has_tensor_type() && !info.type().tensor_type().has_shape())
+        if (info.type().has_tensor_type() &&
+            !info.type().tensor_type().has_shape())
           info.mutable_type()->mutable_tensor_type()->mutable_shape();
     llvm::StringSet<> declared;
     for (const onnx::ValueInfoProto &input : g->input())
@@ -752,14 +786,16 @@ LogicalResult GraphImporter::runChecker() {
       // libonnx appends "\n\n==> Context: ..." to its messages.
       std::string message = StringRef(*error).trim().str();
       std::replace(message.begin(), message.end(), '\n', ' ');
-      return emitError(fileLoc) << "the ONNX checker rejects the model: " << message;
+      return emitError(fileLoc)
+             << "the ONNX checker rejects the model: " << message;
     }
   }
   return success();
 }
 
 OwningOpRef<ModuleOp> GraphImporter::import() {
-  if (failed(createSignature()) || failed(importNodes(order)) || failed(createReturn()))
+  if (failed(createSignature()) || failed(importNodes(order)) ||
+      failed(createReturn()))
     return nullptr;
   removeUnused();
   if (failed(verify(module)))
@@ -772,7 +808,8 @@ OwningOpRef<ModuleOp> GraphImporter::import() {
 //===----------------------------------------------------------------------===//
 
 void mlg::registerOnnxImportDialects(DialectRegistry &registry) {
-  registry.insert<MLGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  registry
+      .insert<MLGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
 }
 
 std::vector<std::string> mlg::getSupportedOnnxOps() {
@@ -781,7 +818,8 @@ std::vector<std::string> mlg::getSupportedOnnxOps() {
 
 OwningOpRef<ModuleOp> mlg::importOnnxFile(StringRef path, MLIRContext *context,
                                           const OnnxImportOptions &options) {
-  context->loadDialect<MLGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  context->loadDialect<MLGDialect, func::FuncDialect,
+                       ml_program::MLProgramDialect>();
   Location loc = FileLineColLoc::get(context, path, 0, 0);
   FailureOr<std::unique_ptr<ModelFile>> file = ModelFile::open(path, loc);
   if (failed(file))
@@ -800,7 +838,8 @@ OwningOpRef<ModuleOp> mlg::importOnnxFile(StringRef path, MLIRContext *context,
       return nullptr;
     if (std::optional<std::string> error = convertOpset((*file)->model(), 7)) {
       emitError(loc) << "the model uses ONNX opset " << opset
-                     << " and libonnx could not convert it to opset 7: " << *error;
+                     << " and libonnx could not convert it to opset 7: "
+                     << *error;
       return nullptr;
     }
   }
@@ -835,8 +874,8 @@ bool mlg::parseInputShapeSpec(StringRef spec, std::string &name,
   return true;
 }
 
-bool mlg::parseBindInputSpec(StringRef spec, std::string &name, std::string &path,
-                             std::string &error) {
+bool mlg::parseBindInputSpec(StringRef spec, std::string &name,
+                             std::string &path, std::string &error) {
   auto [head, tail] = spec.split('=');
   if (head.empty() || tail.empty()) {
     error = "expected NAME=FILE, got '" + spec.str() + "'";

@@ -48,8 +48,9 @@ void appendVarint(std::string &out, uint64_t value) {
 /// into, and TensorProto.raw_data, which it skips (with lseek) and records.
 class LeanParser {
 public:
-  LeanParser(pbio::CodedInputStream &in,
-             llvm::function_ref<void(const std::string &, uint64_t, uint64_t)> onRaw)
+  LeanParser(
+      pbio::CodedInputStream &in,
+      llvm::function_ref<void(const std::string &, uint64_t, uint64_t)> onRaw)
       : in(in), onRaw(onRaw) {}
 
   bool parseModel(onnx::ModelProto &model) {
@@ -69,8 +70,7 @@ public:
 
 private:
   /// Runs `body` within the limit of a length-delimited field.
-  template <typename Fn>
-  bool nested(Fn body) {
+  template <typename Fn> bool nested(Fn body) {
     uint32_t len;
     if (!in.ReadVarint32(&len) ||
         static_cast<int64_t>(len) > in.BytesUntilTotalBytesLimit())
@@ -85,7 +85,8 @@ private:
     std::string rest;
     uint32_t tag;
     while ((tag = in.ReadTag()) != 0) {
-      if (tag == WFL::MakeTag(kGraphInitializer, WFL::WIRETYPE_LENGTH_DELIMITED)) {
+      if (tag ==
+          WFL::MakeTag(kGraphInitializer, WFL::WIRETYPE_LENGTH_DELIMITED)) {
         if (!nested([&] { return parseTensor(*graph.add_initializer()); }))
           return false;
       } else if (!copyField(tag, rest)) {
@@ -166,7 +167,8 @@ private:
 };
 } // namespace
 
-FailureOr<std::unique_ptr<ModelFile>> ModelFile::open(StringRef path, Location loc) {
+FailureOr<std::unique_ptr<ModelFile>> ModelFile::open(StringRef path,
+                                                      Location loc) {
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(path, status))
     return emitError(loc) << "cannot open '" << path << "': " << ec.message();
@@ -175,7 +177,8 @@ FailureOr<std::unique_ptr<ModelFile>> ModelFile::open(StringRef path, Location l
   if (status.getSize() == 0)
     return emitError(loc) << "'" << path << "' is empty, not an ONNX model";
   if (status.getSize() > static_cast<uint64_t>(INT_MAX))
-    return emitError(loc) << "'" << path << "' is larger than 2 GiB, the protobuf "
+    return emitError(loc) << "'" << path
+                          << "' is larger than 2 GiB, the protobuf "
                           << "limit; store its weights as ONNX external data";
   int fd;
   if (std::error_code ec = llvm::sys::fs::openFileForRead(path, fd))
@@ -204,15 +207,16 @@ FailureOr<std::unique_ptr<ModelFile>> ModelFile::open(StringRef path, Location l
     ok = parser.parseModel(file->model_);
   }
   if (!ok)
-    return emitError(loc) << "'" << path
-                          << "' is not a valid ONNX model (its protobuf encoding "
-                             "is malformed or truncated)";
+    return emitError(loc)
+           << "'" << path
+           << "' is not a valid ONNX model (its protobuf encoding "
+              "is malformed or truncated)";
   return file;
 }
 
-FailureOr<std::string> mlg::onnx_import::resolveExternalPath(StringRef directory,
-                                                             StringRef location,
-                                                             std::string &why) {
+FailureOr<std::string>
+mlg::onnx_import::resolveExternalPath(StringRef directory, StringRef location,
+                                      std::string &why) {
   if (location.empty()) {
     why = "its location is empty";
     return failure();
@@ -239,7 +243,8 @@ FailureOr<std::string> mlg::onnx_import::resolveExternalPath(StringRef directory
     return failure();
   }
   StringRef prefix(realDir);
-  if (!StringRef(realFile).starts_with(prefix) || realFile.size() <= prefix.size() ||
+  if (!StringRef(realFile).starts_with(prefix) ||
+      realFile.size() <= prefix.size() ||
       !llvm::sys::path::is_separator(realFile[prefix.size()])) {
     why = "its location '" + location.str() +
           "' resolves (through a symbolic link) outside the model's folder";
@@ -248,9 +253,9 @@ FailureOr<std::string> mlg::onnx_import::resolveExternalPath(StringRef directory
   return std::string(realFile);
 }
 
-FailureOr<TensorBytes> ModelFile::getExternalBytes(const onnx::TensorProto &tensor,
-                                                   Location loc,
-                                                   const llvm::Twine &what) const {
+FailureOr<TensorBytes>
+ModelFile::getExternalBytes(const onnx::TensorProto &tensor, Location loc,
+                            const llvm::Twine &what) const {
   std::string location;
   std::optional<uint64_t> offset, length;
   for (const auto &entry : tensor.external_data()) {
@@ -267,9 +272,11 @@ FailureOr<TensorBytes> ModelFile::getExternalBytes(const onnx::TensorProto &tens
     (entry.key() == "offset" ? offset : length) = value;
   }
   std::string why;
-  FailureOr<std::string> resolved = resolveExternalPath(directory_, location, why);
+  FailureOr<std::string> resolved =
+      resolveExternalPath(directory_, location, why);
   if (failed(resolved))
-    return emitError(loc) << what << " cannot be read from external data: " << why;
+    return emitError(loc) << what
+                          << " cannot be read from external data: " << why;
   std::shared_ptr<const llvm::MemoryBuffer> &mapped = external_[*resolved];
   if (!mapped) {
     llvm::sys::fs::file_status status;
@@ -280,8 +287,8 @@ FailureOr<TensorBytes> ModelFile::getExternalBytes(const onnx::TensorProto &tens
     auto buffer = llvm::MemoryBuffer::getFile(*resolved, /*IsText=*/false,
                                               /*RequiresNullTerminator=*/false);
     if (!buffer)
-      return emitError(loc) << what << ": cannot read external data '" << location
-                            << "': " << buffer.getError().message();
+      return emitError(loc) << what << ": cannot read external data '"
+                            << location << "': " << buffer.getError().message();
     mapped = std::move(*buffer);
   }
   uint64_t fileSize = mapped->getBufferSize();
@@ -292,9 +299,9 @@ FailureOr<TensorBytes> ModelFile::getExternalBytes(const onnx::TensorProto &tens
                           << fileSize << " bytes)";
   uint64_t len = length.value_or(fileSize - begin);
   if (len > fileSize - begin)
-    return emitError(loc) << what << ": external data [" << begin << ", +" << len
-                          << ") runs past the end of '" << location << "' ("
-                          << fileSize << " bytes)";
+    return emitError(loc) << what << ": external data [" << begin << ", +"
+                          << len << ") runs past the end of '" << location
+                          << "' (" << fileSize << " bytes)";
   TensorBytes bytes;
   bytes.data = ArrayRef<char>(mapped->getBufferStart() + begin, len);
   bytes.owner = mapped;
@@ -303,8 +310,8 @@ FailureOr<TensorBytes> ModelFile::getExternalBytes(const onnx::TensorProto &tens
 
 /// Converts the typed repeated fields of `tensor` into raw little-endian
 /// storage of `elementSize` bytes per element.
-static bool typedFieldsToBytes(const onnx::TensorProto &tensor, int64_t elementSize,
-                               std::string &out) {
+static bool typedFieldsToBytes(const onnx::TensorProto &tensor,
+                               int64_t elementSize, std::string &out) {
   auto append = [&](auto value) {
     out.append(reinterpret_cast<const char *>(&value), elementSize);
   };
@@ -344,7 +351,8 @@ static bool typedFieldsToBytes(const onnx::TensorProto &tensor, int64_t elementS
 }
 
 FailureOr<TensorBytes> ModelFile::getBytes(const onnx::TensorProto &tensor,
-                                           Location loc, const llvm::Twine &what,
+                                           Location loc,
+                                           const llvm::Twine &what,
                                            bool inModel) const {
   FailureOr<mlir::RankedTensorType> type =
       tensorTypeOf(tensor, loc.getContext(), loc, what);
@@ -355,7 +363,8 @@ FailureOr<TensorBytes> ModelFile::getBytes(const onnx::TensorProto &tensor,
   FailureOr<TensorBytes> result = TensorBytes();
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     if (!inModel)
-      return emitError(loc) << what << " refers to external data, which is only "
+      return emitError(loc) << what
+                            << " refers to external data, which is only "
                                "read for initializers of the model";
     result = getExternalBytes(tensor, loc, what);
   } else if (auto it = rawData_.find(tensor.name());
@@ -365,9 +374,11 @@ FailureOr<TensorBytes> ModelFile::getBytes(const onnx::TensorProto &tensor,
     if (!slice || (*slice)->getBufferSize() != it->second.size)
       return emitError(loc) << what << " cannot be read from '" << path_ << "'";
     result->owner = std::move(*slice);
-    result->data = ArrayRef<char>(result->owner->getBufferStart(), it->second.size);
+    result->data =
+        ArrayRef<char>(result->owner->getBufferStart(), it->second.size);
   } else if (tensor.has_raw_data()) {
-    result->data = ArrayRef<char>(tensor.raw_data().data(), tensor.raw_data().size());
+    result->data =
+        ArrayRef<char>(tensor.raw_data().data(), tensor.raw_data().size());
   } else {
     int64_t elementSize = *mlg::elementByteSize(type->getElementType());
     auto storage = std::make_shared<std::string>();
@@ -386,7 +397,8 @@ FailureOr<TensorBytes> ModelFile::getBytes(const onnx::TensorProto &tensor,
 }
 
 LogicalResult ModelFile::inlineAllData(Location loc) {
-  for (onnx::TensorProto &init : *model_.mutable_graph()->mutable_initializer()) {
+  for (onnx::TensorProto &init :
+       *model_.mutable_graph()->mutable_initializer()) {
     if (!hasDataInFile(init))
       continue;
     FailureOr<TensorBytes> bytes =
@@ -399,11 +411,13 @@ LogicalResult ModelFile::inlineAllData(Location loc) {
   return success();
 }
 
-LogicalResult ModelFile::checkData(const onnx::TensorProto &tensor, Location loc,
+LogicalResult ModelFile::checkData(const onnx::TensorProto &tensor,
+                                   Location loc,
                                    const llvm::Twine &what) const {
   if (!hasDataInFile(tensor))
     return failed(getBytes(tensor, loc, what)) ? failure() : success();
-  FailureOr<RankedTensorType> type = tensorTypeOf(tensor, loc.getContext(), loc, what);
+  FailureOr<RankedTensorType> type =
+      tensorTypeOf(tensor, loc.getContext(), loc, what);
   if (failed(type))
     return failure();
   uint64_t expected = *checkedByteSizeOf(*type);

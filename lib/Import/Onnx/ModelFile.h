@@ -46,12 +46,14 @@ public:
   /// false the tensor comes from elsewhere (a bound input) and may only hold
   /// inline data.
   mlir::FailureOr<TensorBytes> getBytes(const onnx::TensorProto &tensor,
-                                        mlir::Location loc, const llvm::Twine &what,
+                                        mlir::Location loc,
+                                        const llvm::Twine &what,
                                         bool inModel = true) const;
 
   /// Checks that `tensor` has data of the size its type needs, reading as
   /// little as possible (nothing for data left in the file).
-  mlir::LogicalResult checkData(const onnx::TensorProto &tensor, mlir::Location loc,
+  mlir::LogicalResult checkData(const onnx::TensorProto &tensor,
+                                mlir::Location loc,
                                 const llvm::Twine &what) const;
 
   /// Whether `tensor` is an initializer whose raw data was left in the file.

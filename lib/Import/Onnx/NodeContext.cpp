@@ -60,7 +60,8 @@ RankedTensorType NodeContext::inputType(unsigned i) {
 }
 
 bool NodeContext::hasOutput(unsigned i) const {
-  return i < static_cast<unsigned>(node.output_size()) && !node.output(i).empty();
+  return i < static_cast<unsigned>(node.output_size()) &&
+         !node.output(i).empty();
 }
 
 LogicalResult NodeContext::setOutputs(ValueRange values) {
@@ -79,12 +80,14 @@ LogicalResult NodeContext::setOutputs(ValueRange values) {
 // Compile-time inputs
 //===----------------------------------------------------------------------===//
 
-FailureOr<DenseElementsAttr> NodeContext::constantInput(unsigned i, StringRef what) {
+FailureOr<DenseElementsAttr> NodeContext::constantInput(unsigned i,
+                                                        StringRef what) {
   std::string desc = (node.op_type() + ": the " + what).str();
   return importer.constantValueOf(node.input(i), loc, desc);
 }
 
-FailureOr<SmallVector<int64_t>> NodeContext::constantInts(unsigned i, StringRef what) {
+FailureOr<SmallVector<int64_t>> NodeContext::constantInts(unsigned i,
+                                                          StringRef what) {
   FailureOr<DenseElementsAttr> value = constantInput(i, what);
   if (failed(value))
     return failure();
@@ -178,7 +181,8 @@ static int attributeType(const onnx::AttributeProto &attr) {
 }
 
 FailureOr<const onnx::AttributeProto *>
-NodeContext::typedAttr(StringRef name, onnx::AttributeProto::AttributeType type) {
+NodeContext::typedAttr(StringRef name,
+                       onnx::AttributeProto::AttributeType type) {
   const onnx::AttributeProto *attr = findAttr(name);
   if (!attr)
     return static_cast<const onnx::AttributeProto *>(nullptr);
@@ -195,7 +199,8 @@ static FailureOr<T> missing(NodeContext &ctx, StringRef name) {
   return ctx.emitError() << "attribute '" << name << "' is required";
 }
 
-FailureOr<int64_t> NodeContext::getInt(StringRef name, std::optional<int64_t> dflt) {
+FailureOr<int64_t> NodeContext::getInt(StringRef name,
+                                       std::optional<int64_t> dflt) {
   auto attr = typedAttr(name, onnx::AttributeProto::INT);
   if (failed(attr))
     return failure();
@@ -206,7 +211,8 @@ FailureOr<int64_t> NodeContext::getInt(StringRef name, std::optional<int64_t> df
   return missing<int64_t>(*this, name);
 }
 
-FailureOr<double> NodeContext::getFloat(StringRef name, std::optional<double> dflt) {
+FailureOr<double> NodeContext::getFloat(StringRef name,
+                                        std::optional<double> dflt) {
   auto attr = typedAttr(name, onnx::AttributeProto::FLOAT);
   if (failed(attr))
     return failure();
@@ -247,7 +253,8 @@ FailureOr<SmallVector<double>> NodeContext::getFloats(StringRef name) {
     return failure();
   if (!*attr)
     return missing<SmallVector<double>>(*this, name);
-  return SmallVector<double>((*attr)->floats().begin(), (*attr)->floats().end());
+  return SmallVector<double>((*attr)->floats().begin(),
+                             (*attr)->floats().end());
 }
 
 FailureOr<SmallVector<std::string>> NodeContext::getStrings(StringRef name) {
@@ -268,7 +275,8 @@ FailureOr<DenseElementsAttr> NodeContext::getTensor(StringRef name) {
     return missing<DenseElementsAttr>(*this, name);
   const onnx::TensorProto &tensor = (*attr)->t();
   std::string what = (node.op_type() + ": attribute '" + name + "'").str();
-  FailureOr<RankedTensorType> type = tensorTypeOf(tensor, getContext(), loc, what);
+  FailureOr<RankedTensorType> type =
+      tensorTypeOf(tensor, getContext(), loc, what);
   if (failed(type))
     return failure();
   FailureOr<TensorBytes> bytes = importer.getFile().getBytes(tensor, loc, what,
@@ -281,7 +289,8 @@ FailureOr<DenseElementsAttr> NodeContext::getTensor(StringRef name) {
 FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank,
                                               StringRef what) {
   if (axis < -rank || axis >= rank)
-    return emitError() << what << " " << axis << " is out of range for rank " << rank;
+    return emitError() << what << " " << axis << " is out of range for rank "
+                       << rank;
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -293,11 +302,10 @@ Value NodeContext::constant(DenseElementsAttr value) {
   return importer.getConstant(value);
 }
 
-FailureOr<SmallVector<Value>> NodeContext::createImpl(StringRef opName,
-                                                      ValueRange operands,
-                                                      ArrayRef<NamedAttribute> attrs,
-                                                      TypeRange types,
-                                                      unsigned numResults) {
+FailureOr<SmallVector<Value>>
+NodeContext::createImpl(StringRef opName, ValueRange operands,
+                        ArrayRef<NamedAttribute> attrs, TypeRange types,
+                        unsigned numResults) {
   MLIRContext *ctx = getContext();
   OperationState state(loc, opName);
   state.addOperands(operands);
@@ -316,10 +324,9 @@ FailureOr<SmallVector<Value>> NodeContext::createImpl(StringRef opName,
     auto iface = dyn_cast<InferTypeOpInterface>(op);
     assert(iface && "ops created without result types must infer them");
     SmallVector<Type> inferred;
-    if (failed(iface.inferReturnTypes(ctx, loc, op->getOperands(),
-                                      op->getRawDictionaryAttrs(),
-                                      op->getPropertiesStorage(), op->getRegions(),
-                                      inferred)))
+    if (failed(iface.inferReturnTypes(
+            ctx, loc, op->getOperands(), op->getRawDictionaryAttrs(),
+            op->getPropertiesStorage(), op->getRegions(), inferred)))
       return fail();
     if (inferred.size() != op->getNumResults()) {
       mlir::emitError(loc) << "internal error: " << opName << " inferred "
@@ -333,7 +340,8 @@ FailureOr<SmallVector<Value>> NodeContext::createImpl(StringRef opName,
   for (Type type : op->getResultTypes()) {
     auto shaped = dyn_cast<RankedTensorType>(type);
     if (shaped && !checkedByteSize(shaped)) {
-      emitError() << "its result " << type << " would need more than 2^63 bytes";
+      emitError() << "its result " << type
+                  << " would need more than 2^63 bytes";
       return fail();
     }
   }

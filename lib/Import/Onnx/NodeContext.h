@@ -26,8 +26,8 @@ class GraphImporter;
 
 class NodeContext {
 public:
-  NodeContext(GraphImporter &importer, const onnx::NodeProto &node, int64_t opset,
-              mlir::Location loc);
+  NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+              int64_t opset, mlir::Location loc);
 
   const onnx::NodeProto &node;
   /// The opset version of the node's domain.
@@ -49,7 +49,9 @@ public:
   mlir::Value input(unsigned i);
   mlir::RankedTensorType inputType(unsigned i);
   /// The input if present, else null.
-  mlir::Value optionalInput(unsigned i) { return hasInput(i) ? input(i) : nullptr; }
+  mlir::Value optionalInput(unsigned i) {
+    return hasInput(i) ? input(i) : nullptr;
+  }
   bool hasOutput(unsigned i) const;
   /// Maps the node's outputs to `values`, in order; an empty output name
   /// skips its value. Fails if the node names more outputs than `values`.
@@ -61,8 +63,8 @@ public:
 
   mlir::FailureOr<mlir::DenseElementsAttr> constantInput(unsigned i,
                                                          llvm::StringRef what);
-  mlir::FailureOr<llvm::SmallVector<int64_t>> constantInts(unsigned i,
-                                                           llvm::StringRef what);
+  mlir::FailureOr<llvm::SmallVector<int64_t>>
+  constantInts(unsigned i, llvm::StringRef what);
   /// A single-element constant as double.
   mlir::FailureOr<double> constantScalar(unsigned i, llvm::StringRef what);
 
@@ -76,13 +78,15 @@ public:
                                   std::optional<int64_t> dflt = std::nullopt);
   mlir::FailureOr<double> getFloat(llvm::StringRef name,
                                    std::optional<double> dflt = std::nullopt);
-  mlir::FailureOr<std::string> getString(llvm::StringRef name,
-                                         std::optional<std::string> dflt = std::nullopt);
+  mlir::FailureOr<std::string>
+  getString(llvm::StringRef name,
+            std::optional<std::string> dflt = std::nullopt);
   mlir::FailureOr<llvm::SmallVector<int64_t>>
   getInts(llvm::StringRef name,
           std::optional<llvm::SmallVector<int64_t>> dflt = std::nullopt);
   mlir::FailureOr<llvm::SmallVector<double>> getFloats(llvm::StringRef name);
-  mlir::FailureOr<llvm::SmallVector<std::string>> getStrings(llvm::StringRef name);
+  mlir::FailureOr<llvm::SmallVector<std::string>>
+  getStrings(llvm::StringRef name);
   mlir::FailureOr<mlir::DenseElementsAttr> getTensor(llvm::StringRef name);
 
   /// `axis` in [-rank, rank) as a non-negative axis.
@@ -97,15 +101,18 @@ public:
   /// is verified and folded. Returns its results (or the folded values).
   template <typename OpTy>
   mlir::FailureOr<llvm::SmallVector<mlir::Value>>
-  create(mlir::ValueRange operands, llvm::ArrayRef<mlir::NamedAttribute> attrs = {},
+  create(mlir::ValueRange operands,
+         llvm::ArrayRef<mlir::NamedAttribute> attrs = {},
          mlir::TypeRange types = {}, unsigned numResults = 1) {
-    return createImpl(OpTy::getOperationName(), operands, attrs, types, numResults);
+    return createImpl(OpTy::getOperationName(), operands, attrs, types,
+                      numResults);
   }
   /// As create, for single-result ops.
   template <typename OpTy>
-  mlir::FailureOr<mlir::Value> create1(mlir::ValueRange operands,
-                                       llvm::ArrayRef<mlir::NamedAttribute> attrs = {},
-                                       mlir::TypeRange types = {}) {
+  mlir::FailureOr<mlir::Value>
+  create1(mlir::ValueRange operands,
+          llvm::ArrayRef<mlir::NamedAttribute> attrs = {},
+          mlir::TypeRange types = {}) {
     auto results = create<OpTy>(operands, attrs, types, 1);
     if (mlir::failed(results))
       return mlir::failure();
@@ -126,7 +133,8 @@ public:
   mlir::NamedAttribute boolAttr(llvm::StringRef name, bool v) {
     return attr(name, builder().getBoolAttr(v));
   }
-  mlir::NamedAttribute i64ArrayAttr(llvm::StringRef name, llvm::ArrayRef<int64_t> v) {
+  mlir::NamedAttribute i64ArrayAttr(llvm::StringRef name,
+                                    llvm::ArrayRef<int64_t> v) {
     return attr(name, builder().getDenseI64ArrayAttr(v));
   }
 

@@ -19,7 +19,8 @@ const OpRegistry &OpRegistry::get() {
   return registry;
 }
 
-void OpRegistry::add(llvm::StringRef opType, OpImportFn fn, int64_t sinceVersion) {
+void OpRegistry::add(llvm::StringRef opType, OpImportFn fn,
+                     int64_t sinceVersion) {
   entries[opType] = Entry{fn, sinceVersion};
 }
 

@@ -9,7 +9,9 @@ using namespace mlir;
 namespace mlg::onnx_import {
 
 Type elementTypeOf(int32_t dataType, MLIRContext *ctx) {
-  auto u = [&](unsigned w) { return IntegerType::get(ctx, w, IntegerType::Unsigned); };
+  auto u = [&](unsigned w) {
+    return IntegerType::get(ctx, w, IntegerType::Unsigned);
+  };
   auto s = [&](unsigned w) { return IntegerType::get(ctx, w); };
   switch (dataType) {
   case onnx::TensorProto::FLOAT:
@@ -50,11 +52,13 @@ std::string dataTypeName(int32_t dataType) {
   return "type " + std::to_string(dataType);
 }
 
-FailureOr<RankedTensorType> makeTensorType(ArrayRef<int64_t> dims, int32_t dataType,
-                                           Location loc, const llvm::Twine &what) {
+FailureOr<RankedTensorType> makeTensorType(ArrayRef<int64_t> dims,
+                                           int32_t dataType, Location loc,
+                                           const llvm::Twine &what) {
   Type element = elementTypeOf(dataType, loc.getContext());
   if (!element)
-    return emitError(loc) << what << " has element type " << dataTypeName(dataType)
+    return emitError(loc) << what << " has element type "
+                          << dataTypeName(dataType)
                           << ", which mlg does not support";
   for (auto [i, d] : llvm::enumerate(dims)) {
     if (d < 0)

@@ -30,8 +30,8 @@ std::string dataTypeName(int32_t dataType);
 /// `what` if a dimension is negative, the byte count overflows or the type
 /// is unsupported.
 mlir::FailureOr<mlir::RankedTensorType>
-makeTensorType(llvm::ArrayRef<int64_t> dims, int32_t dataType, mlir::Location loc,
-               const llvm::Twine &what);
+makeTensorType(llvm::ArrayRef<int64_t> dims, int32_t dataType,
+               mlir::Location loc, const llvm::Twine &what);
 
 /// The type of a TensorProto, checked as by makeTensorType.
 mlir::FailureOr<mlir::RankedTensorType>

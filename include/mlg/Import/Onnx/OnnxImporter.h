@@ -39,9 +39,9 @@ struct OnnxImportOptions {
 
 /// Imports the ONNX model at `path`. Errors are emitted as diagnostics on
 /// `context`, located at the file and the node; returns null after an error.
-mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(llvm::StringRef path,
-                                                 mlir::MLIRContext *context,
-                                                 const OnnxImportOptions &options);
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxFile(llvm::StringRef path, mlir::MLIRContext *context,
+               const OnnxImportOptions &options);
 
 /// Parses "NAME:AxBxC" (a scalar is "NAME:"). Returns false and sets `error`
 /// on malformed text.
@@ -49,8 +49,8 @@ bool parseInputShapeSpec(llvm::StringRef spec, std::string &name,
                          std::vector<int64_t> &dims, std::string &error);
 
 /// Parses "NAME=PATH".
-bool parseBindInputSpec(llvm::StringRef spec, std::string &name, std::string &path,
-                        std::string &error);
+bool parseBindInputSpec(llvm::StringRef spec, std::string &name,
+                        std::string &path, std::string &error);
 
 /// The dialects imported IR uses.
 void registerOnnxImportDialects(mlir::DialectRegistry &registry);

@@ -18,16 +18,14 @@ using namespace mlir;
 using namespace mlg;
 using namespace mlg::onnx_import;
 
-template <typename OpTy>
-static LogicalResult importUnary(NodeContext &ctx) {
+template <typename OpTy> static LogicalResult importUnary(NodeContext &ctx) {
   if (failed(ctx.checkArity(1, 1)))
     return failure();
   auto out = ctx.create1<OpTy>({ctx.input(0)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
-template <typename OpTy>
-static LogicalResult importBinary(NodeContext &ctx) {
+template <typename OpTy> static LogicalResult importBinary(NodeContext &ctx) {
   if (failed(ctx.checkArity(2, 2)))
     return failure();
   // Opsets before 7 broadcast only with an explicit attribute; the version
@@ -114,7 +112,8 @@ static LogicalResult importCast(NodeContext &ctx) {
     return failure();
   Type element = elementTypeOf(static_cast<int32_t>(*to), ctx.getContext());
   if (!element)
-    return ctx.emitError() << "casting to " << dataTypeName(static_cast<int32_t>(*to))
+    return ctx.emitError() << "casting to "
+                           << dataTypeName(static_cast<int32_t>(*to))
                            << " is not supported";
   return castTo(ctx, element);
 }
@@ -158,8 +157,10 @@ static LogicalResult importVariadic(NodeContext &ctx) {
       return ctx.emitError() << "Mean needs floating-point inputs";
     APFloat n_(static_cast<double>(n));
     bool lost;
-    n_.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-    auto count = DenseElementsAttr::get(RankedTensorType::get({}, floatType), n_);
+    n_.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+               &lost);
+    auto count =
+        DenseElementsAttr::get(RankedTensorType::get({}, floatType), n_);
     auto mean = ctx.create1<DivOp>({acc, ctx.constant(count)});
     if (failed(mean))
       return failure();

@@ -20,14 +20,15 @@ struct Window {
   SmallVector<int64_t> kernel, strides, dilations, pads;
 };
 
-static FailureOr<SmallVector<int64_t>> getSpatial(NodeContext &ctx, StringRef name,
-                                                  int64_t spatial, int64_t dflt) {
+static FailureOr<SmallVector<int64_t>>
+getSpatial(NodeContext &ctx, StringRef name, int64_t spatial, int64_t dflt) {
   auto values = ctx.getInts(name, SmallVector<int64_t>(spatial, dflt));
   if (failed(values))
     return failure();
   if (static_cast<int64_t>(values->size()) != spatial)
     return ctx.emitError() << name << " has " << values->size()
-                           << " entries for " << spatial << " spatial dimensions";
+                           << " entries for " << spatial
+                           << " spatial dimensions";
   for (int64_t v : *values)
     if (v <= 0)
       return ctx.emitError() << name << " must be positive";
@@ -42,8 +43,9 @@ static LogicalResult getWindow(NodeContext &ctx, RankedTensorType input,
   if (spatial < 1)
     return ctx.emitError() << "input must be [N, C, spatial...], got " << input;
   if (static_cast<int64_t>(w.kernel.size()) != spatial)
-    return ctx.emitError() << "kernel has " << w.kernel.size() << " dimensions for "
-                           << spatial << " spatial dimensions";
+    return ctx.emitError() << "kernel has " << w.kernel.size()
+                           << " dimensions for " << spatial
+                           << " spatial dimensions";
   auto strides = getSpatial(ctx, "strides", spatial, 1);
   if (failed(strides))
     return failure();
@@ -64,8 +66,8 @@ static LogicalResult getWindow(NodeContext &ctx, RankedTensorType input,
     if (failed(pads))
       return failure();
     if (static_cast<int64_t>(pads->size()) != 2 * spatial)
-      return ctx.emitError() << "pads has " << pads->size() << " entries, expected "
-                             << 2 * spatial;
+      return ctx.emitError() << "pads has " << pads->size()
+                             << " entries, expected " << 2 * spatial;
     w.pads = *pads;
   } else if (*autoPad == "VALID") {
     w.pads.assign(2 * spatial, 0);
@@ -91,7 +93,8 @@ static LogicalResult importConv(NodeContext &ctx) {
     return failure();
   RankedTensorType input = ctx.inputType(0), weight = ctx.inputType(1);
   if (weight.getRank() != input.getRank() || weight.getRank() < 3)
-    return ctx.emitError() << "weight " << weight << " does not match input " << input;
+    return ctx.emitError() << "weight " << weight << " does not match input "
+                           << input;
   Window w;
   w.kernel.assign(weight.getShape().begin() + 2, weight.getShape().end());
   if (ctx.hasAttr("kernel_shape")) {
@@ -108,14 +111,16 @@ static LogicalResult importConv(NodeContext &ctx) {
   SmallVector<Value> operands = {ctx.input(0), ctx.input(1)};
   if (ctx.hasInput(2))
     operands.push_back(ctx.input(2));
-  auto out = ctx.create1<ConvOp>(operands, {ctx.i64ArrayAttr("strides", w.strides),
-                                            ctx.i64ArrayAttr("pads", w.pads),
-                                            ctx.i64ArrayAttr("dilations", w.dilations),
-                                            ctx.i64Attr("group", *group)});
+  auto out =
+      ctx.create1<ConvOp>(operands, {ctx.i64ArrayAttr("strides", w.strides),
+                                     ctx.i64ArrayAttr("pads", w.pads),
+                                     ctx.i64ArrayAttr("dilations", w.dilations),
+                                     ctx.i64Attr("group", *group)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
-static LogicalResult getPoolWindow(NodeContext &ctx, Window &w, bool hasDilations,
+static LogicalResult getPoolWindow(NodeContext &ctx, Window &w,
+                                   bool hasDilations,
                                    SmallVectorImpl<NamedAttribute> &attrs) {
   auto kernel = ctx.getInts("kernel_shape");
   if (failed(kernel))
@@ -125,7 +130,8 @@ static LogicalResult getPoolWindow(NodeContext &ctx, Window &w, bool hasDilation
   if (failed(ceil) || failed(getWindow(ctx, ctx.inputType(0), w, hasDilations)))
     return failure();
   attrs.append({ctx.i64ArrayAttr("kernel_shape", w.kernel),
-                ctx.i64ArrayAttr("strides", w.strides), ctx.i64ArrayAttr("pads", w.pads),
+                ctx.i64ArrayAttr("strides", w.strides),
+                ctx.i64ArrayAttr("pads", w.pads),
                 ctx.i64ArrayAttr("dilations", w.dilations),
                 ctx.boolAttr("ceil_mode", *ceil != 0)});
   return success();
@@ -156,7 +162,8 @@ static LogicalResult importAveragePool(NodeContext &ctx) {
   Window w;
   SmallVector<NamedAttribute> attrs;
   auto include = ctx.getInt("count_include_pad", 0);
-  if (failed(include) || failed(getPoolWindow(ctx, w, /*hasDilations=*/false, attrs)))
+  if (failed(include) ||
+      failed(getPoolWindow(ctx, w, /*hasDilations=*/false, attrs)))
     return failure();
   attrs.push_back(ctx.boolAttr("count_include_pad", *include != 0));
   auto out = ctx.create1<AveragePoolOp>({ctx.input(0)}, attrs);
@@ -186,7 +193,8 @@ static LogicalResult importBatchNorm(NodeContext &ctx) {
     training = *mode != 0;
   } else {
     if (ctx.hasOutput(3) || ctx.hasOutput(4))
-      return ctx.emitError() << "the saved mean and variance outputs are not supported";
+      return ctx.emitError()
+             << "the saved mean and variance outputs are not supported";
     auto spatial = ctx.getInt("spatial", 1);
     if (failed(spatial))
       return failure();
@@ -219,7 +227,8 @@ static LogicalResult importLayerNorm(NodeContext &ctx) {
   if (ctx.hasInput(2))
     operands.push_back(ctx.input(2));
   auto out = ctx.create<LayerNormOp>(
-      operands, {ctx.i64Attr("axis", *a), ctx.f64Attr("epsilon", *epsilon)}, {}, 3);
+      operands, {ctx.i64Attr("axis", *a), ctx.f64Attr("epsilon", *epsilon)}, {},
+      3);
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -254,7 +263,8 @@ static LogicalResult importDropout(NodeContext &ctx) {
   uint64_t hash = 14695981039346656037ull;
   for (unsigned char c : ctx.node.output(0))
     hash = (hash ^ c) * 1099511628211ull;
-  auto seed = ctx.getInt("seed", static_cast<int64_t>(hash & 0x7fffffffffffffffull));
+  auto seed =
+      ctx.getInt("seed", static_cast<int64_t>(hash & 0x7fffffffffffffffull));
   if (failed(seed))
     return failure();
   auto out = ctx.create<DropoutOp>({ctx.input(0)},
@@ -279,7 +289,8 @@ static LogicalResult importGemm(NodeContext &ctx) {
     operands.push_back(ctx.input(2));
   auto out = ctx.create1<GemmOp>(
       operands, {ctx.f64Attr("alpha", *alpha), ctx.f64Attr("beta", *beta),
-                 ctx.boolAttr("trans_a", *transA != 0), ctx.boolAttr("trans_b", *transB != 0)});
+                 ctx.boolAttr("trans_a", *transA != 0),
+                 ctx.boolAttr("trans_b", *transB != 0)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -290,8 +301,7 @@ static LogicalResult importMatMul(NodeContext &ctx) {
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
-template <typename OpTy>
-static LogicalResult importSoftmax(NodeContext &ctx) {
+template <typename OpTy> static LogicalResult importSoftmax(NodeContext &ctx) {
   if (failed(ctx.checkArity(1, 1)))
     return failure();
   RankedTensorType type = ctx.inputType(0);
@@ -312,7 +322,8 @@ static LogicalResult importSoftmax(NodeContext &ctx) {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d)
     (d < *a ? outer : inner) *= type.getDimSize(d);
-  auto flat = ctx.create1<ReshapeOp>({ctx.input(0)}, {}, {type.clone({outer, inner})});
+  auto flat =
+      ctx.create1<ReshapeOp>({ctx.input(0)}, {}, {type.clone({outer, inner})});
   if (failed(flat))
     return failure();
   auto soft = ctx.create1<OpTy>({*flat}, {ctx.i64Attr("axis", 1)});

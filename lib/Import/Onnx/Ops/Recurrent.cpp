@@ -16,7 +16,8 @@ using namespace mlir;
 using namespace mlg;
 using namespace mlg::onnx_import;
 
-static FailureOr<Value> transpose(NodeContext &ctx, Value v, ArrayRef<int64_t> perm) {
+static FailureOr<Value> transpose(NodeContext &ctx, Value v,
+                                  ArrayRef<int64_t> perm) {
   return ctx.create1<TransposeOp>({v}, {ctx.i64ArrayAttr("perm", perm)});
 }
 
@@ -27,11 +28,13 @@ static LogicalResult importLSTM(NodeContext &ctx) {
   auto layout = ctx.getInt("layout", 0);
   auto inputForget = ctx.getInt("input_forget", 0);
   auto activations = ctx.getStrings("activations");
-  if (failed(direction) || failed(layout) || failed(inputForget) || failed(activations))
+  if (failed(direction) || failed(layout) || failed(inputForget) ||
+      failed(activations))
     return failure();
   std::optional<RnnDirection> dir = symbolizeRnnDirection(*direction);
   if (!dir)
-    return ctx.emitError() << "direction '" << *direction << "' is not supported";
+    return ctx.emitError() << "direction '" << *direction
+                           << "' is not supported";
   int64_t dirs = *dir == RnnDirection::bidirectional ? 2 : 1;
   for (size_t i = 0; i < activations->size(); ++i) {
     static const char *defaults[] = {"Sigmoid", "Tanh", "Tanh"};
@@ -66,10 +69,10 @@ static LogicalResult importLSTM(NodeContext &ctx) {
       return failure();
     for (int64_t len : *lens)
       if (len != xType.getDimSize(0))
-        return ctx.emitError() << "sequence length " << len
-                               << " differs from the sequence dimension "
-                               << xType.getDimSize(0)
-                               << "; variable lengths are not supported";
+        return ctx.emitError()
+               << "sequence length " << len
+               << " differs from the sequence dimension " << xType.getDimSize(0)
+               << "; variable lengths are not supported";
   }
   SmallVector<Value> operands = {x, ctx.input(1), ctx.input(2)};
   SmallVector<int32_t> segments = {1, 1, 1};
@@ -89,7 +92,8 @@ static LogicalResult importLSTM(NodeContext &ctx) {
       ctx.i64Attr("hidden_size", *h),
       ctx.attr("direction", RnnDirectionAttr::get(ctx.getContext(), *dir)),
       ctx.boolAttr("input_forget", *inputForget != 0),
-      ctx.attr("operandSegmentSizes", ctx.builder().getDenseI32ArrayAttr(segments))};
+      ctx.attr("operandSegmentSizes",
+               ctx.builder().getDenseI32ArrayAttr(segments))};
   if (ctx.hasAttr("clip")) {
     auto clip = ctx.getFloat("clip");
     if (failed(clip))

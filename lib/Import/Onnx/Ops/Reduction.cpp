@@ -53,8 +53,9 @@ static LogicalResult importReduce(NodeContext &ctx) {
   llvm::sort(axes);
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     return ctx.emitError() << "axes repeat an axis";
-  auto out = ctx.create1<OpTy>({ctx.input(0)}, {ctx.i64ArrayAttr("axes", axes),
-                                                ctx.boolAttr("keepdims", *keepdims != 0)});
+  auto out = ctx.create1<OpTy>({ctx.input(0)},
+                               {ctx.i64ArrayAttr("axes", axes),
+                                ctx.boolAttr("keepdims", *keepdims != 0)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -71,7 +72,8 @@ static LogicalResult importArgReduce(NodeContext &ctx) {
   if (failed(a))
     return failure();
   auto out = ctx.create1<OpTy>({ctx.input(0)},
-                               {ctx.i64Attr("axis", *a), ctx.boolAttr("keepdims", *keepdims != 0),
+                               {ctx.i64Attr("axis", *a),
+                                ctx.boolAttr("keepdims", *keepdims != 0),
                                 ctx.boolAttr("select_last_index", *last != 0)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }

@@ -23,11 +23,13 @@ using namespace mlir;
 using namespace mlg;
 using namespace mlg::onnx_import;
 
-/// The most elements a constant made at import (ConstantOfShape, Range) may
-/// have: a larger one is almost certainly a malformed model.
+/// The most elements ConstantOfShape may give its (splat) constant, and Range
+/// its (element by element) one: larger ones are almost certainly malformed.
 static constexpr int64_t kMaxMaterializedElements = int64_t(1) << 28;
+static constexpr int64_t kMaxRangeElements = int64_t(1) << 20;
 
-static LogicalResult reshapeTo(NodeContext &ctx, Value input, ArrayRef<int64_t> shape) {
+static LogicalResult reshapeTo(NodeContext &ctx, Value input,
+                               ArrayRef<int64_t> shape) {
   auto type = cast<RankedTensorType>(input.getType());
   auto out = ctx.create1<ReshapeOp>({input}, {}, {type.clone(shape)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
@@ -65,22 +67,26 @@ static LogicalResult importConstant(NodeContext &ctx) {
       return failure();
     SmallVector<float> values(fs->begin(), fs->end());
     value = DenseElementsAttr::get(
-        RankedTensorType::get({static_cast<int64_t>(values.size())}, b.getF32Type()),
+        RankedTensorType::get({static_cast<int64_t>(values.size())},
+                              b.getF32Type()),
         ArrayRef<float>(values));
   } else if (name == "value_int") {
     FailureOr<int64_t> i = ctx.getInt(name);
     if (failed(i))
       return failure();
-    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()), *i);
+    value =
+        DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()), *i);
   } else if (name == "value_ints") {
     FailureOr<SmallVector<int64_t>> is = ctx.getInts(name);
     if (failed(is))
       return failure();
     value = DenseElementsAttr::get(
-        RankedTensorType::get({static_cast<int64_t>(is->size())}, b.getI64Type()),
+        RankedTensorType::get({static_cast<int64_t>(is->size())},
+                              b.getI64Type()),
         ArrayRef<int64_t>(*is));
   } else {
-    return ctx.emitError() << "a constant given by '" << name << "' is not supported";
+    return ctx.emitError() << "a constant given by '" << name
+                           << "' is not supported";
   }
   return ctx.setOutputs(ctx.constant(value));
 }
@@ -104,12 +110,12 @@ static LogicalResult importConstantOfShape(NodeContext &ctx) {
       return ctx.emitError() << "value must hold one element";
     fill = *v;
   } else {
-    fill = DenseElementsAttr::get(RankedTensorType::get({}, ctx.builder().getF32Type()),
-                                  0.0f);
+    fill = DenseElementsAttr::get(
+        RankedTensorType::get({}, ctx.builder().getF32Type()), 0.0f);
   }
   auto type = RankedTensorType::get(*shape, fill.getElementType());
-  return ctx.setOutputs(ctx.constant(DenseElementsAttr::get(
-      type, *fill.value_begin<Attribute>())));
+  return ctx.setOutputs(ctx.constant(
+      DenseElementsAttr::get(type, *fill.value_begin<Attribute>())));
 }
 
 static LogicalResult importShape(NodeContext &ctx) {
@@ -126,8 +132,8 @@ static LogicalResult importShape(NodeContext &ctx) {
     return std::clamp<int64_t>(v, 0, rank);
   };
   int64_t s = clamp(*start), e = std::max(s, clamp(*end));
-  auto out = ctx.create1<ShapeOp>({ctx.input(0)},
-                                  {ctx.i64Attr("start", s), ctx.i64Attr("end", e)});
+  auto out = ctx.create1<ShapeOp>(
+      {ctx.input(0)}, {ctx.i64Attr("start", s), ctx.i64Attr("end", e)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -213,9 +219,8 @@ getAxes(NodeContext &ctx, int64_t inputSince) {
 }
 
 /// Normalizes axes against `rank`: non-negative, sorted, unique.
-static FailureOr<SmallVector<int64_t>> normalizeAxes(NodeContext &ctx,
-                                                     ArrayRef<int64_t> axes,
-                                                     int64_t rank) {
+static FailureOr<SmallVector<int64_t>>
+normalizeAxes(NodeContext &ctx, ArrayRef<int64_t> axes, int64_t rank) {
   SmallVector<int64_t> out;
   for (int64_t axis : axes) {
     FailureOr<int64_t> a = ctx.normalizeAxis(axis, rank);
@@ -289,7 +294,8 @@ static LogicalResult importTranspose(NodeContext &ctx) {
   FailureOr<SmallVector<int64_t>> perm = ctx.getInts("perm", reversed);
   if (failed(perm))
     return failure();
-  auto out = ctx.create1<TransposeOp>({ctx.input(0)}, {ctx.i64ArrayAttr("perm", *perm)});
+  auto out = ctx.create1<TransposeOp>({ctx.input(0)},
+                                      {ctx.i64ArrayAttr("perm", *perm)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -335,20 +341,23 @@ static LogicalResult importSplit(NodeContext &ctx) {
   } else {
     int64_t dim = in.getDimSize(*a);
     if (parts <= 0 || dim % parts != 0)
-      return ctx.emitError() << "cannot split dimension " << *a << " of size " << dim
-                             << " into " << parts << " equal parts";
+      return ctx.emitError() << "cannot split dimension " << *a << " of size "
+                             << dim << " into " << parts << " equal parts";
     sizes.assign(parts, dim / parts);
   }
   if (static_cast<int64_t>(sizes.size()) != parts)
     return ctx.emitError() << "has " << parts << " outputs but " << sizes.size()
                            << " split sizes";
-  auto out = ctx.create<SplitOp>({ctx.input(0)},
-                                 {ctx.i64Attr("axis", *a), ctx.i64ArrayAttr("sizes", sizes)},
-                                 {}, sizes.size());
+  auto out = ctx.create<SplitOp>(
+      {ctx.input(0)},
+      {ctx.i64Attr("axis", *a), ctx.i64ArrayAttr("sizes", sizes)}, {},
+      sizes.size());
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
 static LogicalResult importSlice(NodeContext &ctx) {
+  if (failed(ctx.checkArity(1, 5)))
+    return failure();
   RankedTensorType in = ctx.inputType(0);
   int64_t rank = in.getRank();
   SmallVector<int64_t> starts, ends, axes, steps;
@@ -428,9 +437,10 @@ static LogicalResult importSlice(NodeContext &ctx) {
     nEnds[*a] = end;
     nSteps[*a] = step;
   }
-  auto out = ctx.create1<SliceOp>(
-      {ctx.input(0)}, {ctx.i64ArrayAttr("starts", nStarts),
-                       ctx.i64ArrayAttr("ends", nEnds), ctx.i64ArrayAttr("steps", nSteps)});
+  auto out =
+      ctx.create1<SliceOp>({ctx.input(0)}, {ctx.i64ArrayAttr("starts", nStarts),
+                                            ctx.i64ArrayAttr("ends", nEnds),
+                                            ctx.i64ArrayAttr("steps", nSteps)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -443,7 +453,8 @@ static LogicalResult importGather(NodeContext &ctx) {
   FailureOr<int64_t> a = ctx.normalizeAxis(*axis, ctx.inputType(0).getRank());
   if (failed(a))
     return failure();
-  auto out = ctx.create1<GatherOp>({ctx.input(0), ctx.input(1)}, {ctx.i64Attr("axis", *a)});
+  auto out = ctx.create1<GatherOp>({ctx.input(0), ctx.input(1)},
+                                   {ctx.i64Attr("axis", *a)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -509,7 +520,8 @@ static LogicalResult importTile(NodeContext &ctx) {
   FailureOr<SmallVector<int64_t>> repeats = ctx.constantInts(1, "repeats");
   if (failed(repeats))
     return failure();
-  auto out = ctx.create1<TileOp>({ctx.input(0)}, {ctx.i64ArrayAttr("repeats", *repeats)});
+  auto out = ctx.create1<TileOp>({ctx.input(0)},
+                                 {ctx.i64ArrayAttr("repeats", *repeats)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
@@ -525,7 +537,7 @@ static LogicalResult importRange(NodeContext &ctx) {
   if (*delta == 0)
     return ctx.emitError() << "delta is 0";
   double count = std::ceil((*limit - *start) / *delta);
-  if (!(count <= static_cast<double>(kMaxMaterializedElements)))
+  if (!(count <= static_cast<double>(kMaxRangeElements)))
     return ctx.emitError() << "the range is too large to materialize";
   int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
   auto type = RankedTensorType::get({n}, element);
