@@ -15,6 +15,13 @@
 
 namespace mlg {
 
+/// `type` as a static-shaped ranked tensor type, or null. Shape inference
+/// runs before verification on imported ops, so it checks its operands.
+inline mlir::RankedTensorType getStaticTensorType(mlir::Type type) {
+  auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(type);
+  return ranked && ranked.hasStaticShape() ? ranked : nullptr;
+}
+
 /// Folds produce at most this many elements.
 constexpr int64_t kMaxFoldElements = 1 << 18;
 

@@ -66,11 +66,6 @@ SmallVector<int64_t> mlg::broadcastIndexMap(ArrayRef<int64_t> outShape,
   return map;
 }
 
-static RankedTensorType getRanked(Type type) {
-  auto ranked = dyn_cast<RankedTensorType>(type);
-  return ranked && ranked.hasStaticShape() ? ranked : nullptr;
-}
-
 //===----------------------------------------------------------------------===//
 // ConstantOp
 //===----------------------------------------------------------------------===//
@@ -80,7 +75,7 @@ LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
                                            Adaptor adaptor,
                                            SmallVectorImpl<Type> &types) {
   auto value = adaptor.getValue();
-  auto type = value ? getRanked(value.getType()) : nullptr;
+  auto type = value ? getStaticTensorType(value.getType()) : nullptr;
   if (!type)
     return emitOptionalError(loc, "value must be a static-shaped tensor");
   types.push_back(type);
@@ -97,7 +92,7 @@ LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input)
     return emitOptionalError(loc, "operand must be a static-shaped tensor");
   int64_t start = adaptor.getStart(), end = adaptor.getEnd();
@@ -151,7 +146,7 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input)
     return emitOptionalError(loc, "operand must be a static-shaped tensor");
   ArrayRef<int64_t> perm = adaptor.getPerm();
@@ -211,7 +206,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
                                          SmallVectorImpl<Type> &types) {
   if (adaptor.getInputs().empty())
     return emitOptionalError(loc, "needs at least one operand");
-  auto first = getRanked(adaptor.getInputs().front().getType());
+  auto first = getStaticTensorType(adaptor.getInputs().front().getType());
   if (!first)
     return emitOptionalError(loc, "operands must be static-shaped tensors");
   int64_t axis = adaptor.getAxis();
@@ -221,7 +216,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> shape(first.getShape());
   shape[axis] = 0;
   for (auto [i, value] : llvm::enumerate(adaptor.getInputs())) {
-    auto type = getRanked(value.getType());
+    auto type = getStaticTensorType(value.getType());
     if (!type || type.getRank() != first.getRank() ||
         type.getElementType() != first.getElementType())
       return emitOptionalError(loc, "operand #", i, " (", value.getType(),
@@ -281,7 +276,7 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input)
     return emitOptionalError(loc, "operand must be a static-shaped tensor");
   int64_t axis = adaptor.getAxis();
@@ -318,7 +313,7 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input)
     return emitOptionalError(loc, "operand must be a static-shaped tensor");
   ArrayRef<int64_t> starts = adaptor.getStarts(), ends = adaptor.getEnds(),
@@ -384,8 +379,8 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  auto data = getRanked(adaptor.getData().getType());
-  auto indices = getRanked(adaptor.getIndices().getType());
+  auto data = getStaticTensorType(adaptor.getData().getType());
+  auto indices = getStaticTensorType(adaptor.getIndices().getType());
   if (!data || !indices)
     return emitOptionalError(loc, "operands must be static-shaped tensors");
   int64_t axis = adaptor.getAxis();
@@ -439,7 +434,7 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input)
     return emitOptionalError(loc, "operand must be a static-shaped tensor");
   ArrayRef<int64_t> pads = adaptor.getPads();
@@ -499,7 +494,7 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input)
     return emitOptionalError(loc, "operand must be a static-shaped tensor");
   ArrayRef<int64_t> repeats = adaptor.getRepeats();

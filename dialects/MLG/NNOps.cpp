@@ -9,13 +9,10 @@
 #include "mlg/Dialect/MLG/MLGOps.h"
 #include "mlg/Dialect/MLG/ShapeUtils.h"
 
+#include "FoldUtils.h"
+
 using namespace mlir;
 using namespace mlg;
-
-static RankedTensorType getRanked(Type type) {
-  auto ranked = dyn_cast<RankedTensorType>(type);
-  return ranked && ranked.hasStaticShape() ? ranked : nullptr;
-}
 
 /// Checks the spatial attributes of a window op on an input of `rank` and
 /// computes the output's spatial sizes.
@@ -57,8 +54,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
-  auto weight = getRanked(adaptor.getWeight().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
+  auto weight = getStaticTensorType(adaptor.getWeight().getType());
   if (!input || !weight)
     return emitOptionalError(loc, "operands must be static-shaped tensors");
   if (input.getRank() < 3)
@@ -80,7 +77,7 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
         loc, "weight ", weight, " expects ", weight.getDimSize(1) * group,
         " input channels but the input ", input, " has ", channels);
   if (Value bias = adaptor.getBias()) {
-    auto b = getRanked(bias.getType());
+    auto b = getStaticTensorType(bias.getType());
     if (!b || b.getRank() != 1 || b.getDimSize(0) != filters ||
         b.getElementType() != input.getElementType())
       return emitOptionalError(loc, "bias ", bias.getType(), " must be [",
@@ -103,7 +100,7 @@ template <typename Adaptor>
 static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
                                RankedTensorType &input,
                                SmallVectorImpl<int64_t> &shape) {
-  input = getRanked(adaptor.getInput().getType());
+  input = getStaticTensorType(adaptor.getInput().getType());
   if (!input || input.getRank() < 3)
     return emitOptionalError(
         loc, "input must be a static [N, C, spatial...] tensor");
@@ -153,7 +150,7 @@ LogicalResult AveragePoolOp::inferReturnTypes(MLIRContext *,
 
 static LogicalResult inferGlobalPool(std::optional<Location> loc, Value operand,
                                      SmallVectorImpl<Type> &types) {
-  auto input = getRanked(operand.getType());
+  auto input = getStaticTensorType(operand.getType());
   if (!input || input.getRank() < 3)
     return emitOptionalError(
         loc, "input must be a static [N, C, spatial...] tensor");
@@ -185,7 +182,7 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input || input.getRank() < 2)
     return emitOptionalError(loc, "input must be a static [N, C, ...] tensor");
   int64_t channels = input.getDimSize(1);
@@ -193,7 +190,7 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
   Value params[] = {adaptor.getScale(), adaptor.getBias(), adaptor.getMean(),
                     adaptor.getVar()};
   for (auto [name, value] : llvm::zip(names, params)) {
-    auto type = getRanked(value.getType());
+    auto type = getStaticTensorType(value.getType());
     if (!type || type.getRank() != 1 || type.getDimSize(0) != channels)
       return emitOptionalError(loc, name, " ", value.getType(), " must be [",
                                channels, "], one entry per channel of ", input);
@@ -211,7 +208,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input || input.getRank() < 1)
     return emitOptionalError(loc, "input must be a static-shaped tensor");
   int64_t axis = adaptor.getAxis();
@@ -222,7 +219,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
   for (Value v : {adaptor.getScale(), adaptor.getBias()}) {
     if (!v)
       continue;
-    auto type = getRanked(v.getType());
+    auto type = getStaticTensorType(v.getType());
     auto shape =
         type ? broadcastShapes(normalized, type.getShape()) : std::nullopt;
     if (!shape || ArrayRef<int64_t>(*shape) != normalized)
@@ -244,7 +241,7 @@ LogicalResult DropoutOp::inferReturnTypes(MLIRContext *ctx,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  auto input = getRanked(adaptor.getInput().getType());
+  auto input = getStaticTensorType(adaptor.getInput().getType());
   if (!input)
     return emitOptionalError(loc, "input must be a static-shaped tensor");
   double ratio = adaptor.getRatio().convertToDouble();
@@ -272,8 +269,8 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
-  auto a = getRanked(adaptor.getA().getType());
-  auto b = getRanked(adaptor.getB().getType());
+  auto a = getStaticTensorType(adaptor.getA().getType());
+  auto b = getStaticTensorType(adaptor.getB().getType());
   if (!a || !b || a.getRank() != 2 || b.getRank() != 2)
     return emitOptionalError(loc, "A and B must be static 2-d tensors");
   if (a.getElementType() != b.getElementType())
@@ -286,7 +283,7 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "inner dimensions differ: op(A) is ", m, "x",
                              k, " and op(B) is ", kb, "x", n);
   if (Value c = adaptor.getC()) {
-    auto ct = getRanked(c.getType());
+    auto ct = getStaticTensorType(c.getType());
     auto shape = ct ? broadcastShapes({m, n}, ct.getShape()) : std::nullopt;
     if (!shape || ArrayRef<int64_t>(*shape) != ArrayRef<int64_t>{m, n} ||
         ct.getElementType() != a.getElementType())
@@ -301,8 +298,8 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  auto a = getRanked(adaptor.getLhs().getType());
-  auto b = getRanked(adaptor.getRhs().getType());
+  auto a = getStaticTensorType(adaptor.getLhs().getType());
+  auto b = getStaticTensorType(adaptor.getRhs().getType());
   if (!a || !b || a.getRank() < 1 || b.getRank() < 1)
     return emitOptionalError(loc,
                              "operands must be static tensors of rank >= 1");
@@ -354,7 +351,7 @@ LogicalResult LSTMOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
-  auto x = getRanked(adaptor.getX().getType());
+  auto x = getStaticTensorType(adaptor.getX().getType());
   if (!x || x.getRank() != 3)
     return emitOptionalError(
         loc, "X must be a static [sequence, batch, input] tensor");
@@ -367,7 +364,7 @@ LogicalResult LSTMOp::inferReturnTypes(MLIRContext *,
                     ArrayRef<int64_t> shape) -> LogicalResult {
     if (!v)
       return success();
-    auto type = getRanked(v.getType());
+    auto type = getStaticTensorType(v.getType());
     if (!type || type.getShape() != shape ||
         type.getElementType() != x.getElementType())
       return emitOptionalError(loc, name, " is ", v.getType(),
