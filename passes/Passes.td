@@ -32,4 +32,40 @@ def ModelSummary : Pass<"mlg-model-summary", "mlir::ModuleOp"> {
   ];
 }
 
+def PlanMemory : Pass<"mlg-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Assign every transient tensor an offset in one arena";
+  let description = [{
+    Static memory sharing over the edge use-ref analysis: each buffer (a
+    function argument, an op result, or an op's workspace; views and
+    in-place results share their operand's) gets an offset in one arena such
+    that buffers live at a common step never overlap. Offsets come from
+    greedy best fit tried in three orders (by size, by start, by interval
+    length), keeping the smallest arena, then a local search over placement
+    orders that stops at the aligned LOAD; sizes and offsets are aligned.
+    Every plan is checked for overlaps before it is written.
+
+    The plan is written as attributes: `mlg.offsets` on each op (one offset
+    per result, -1 for results outside the arena), `mlg.offset` on each
+    argument, `mlg.workspace = array<i64: offset, bytes>` on ops with a
+    workspace, and `mlg.arena_size` and `mlg.load` on the function.
+
+    ```mlir
+    %0 = mlg.conv %arg0, %w {..., mlg.offsets = array<i64: 65536>,
+                             mlg.workspace = array<i64: 196608, 110592>}
+    ```
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"256",
+           "Alignment of every buffer's size and offset, in bytes">,
+    Option<"searchIterations", "search-iterations", "int64_t",
+           /*default=*/"2000",
+           "Steps of local search over placement orders after greedy best fit">,
+  ];
+  let statistics = [
+    Statistic<"arenaBytes", "arena-bytes", "Bytes of the planned arenas">,
+    Statistic<"loadBytes", "load-bytes", "LOAD of the planned functions">,
+    Statistic<"numBuffers", "buffers", "Buffers placed">,
+  ];
+}
+
 #endif // MLG_PASSES_PASSES_TD

@@ -17,6 +17,7 @@ using namespace mlg;
 
 #include "mlg/Dialect/MLG/MLGDialect.cpp.inc"
 #include "mlg/Dialect/MLG/MLGEnums.cpp.inc"
+#include "mlg/Dialect/MLG/MLGInterfaces.cpp.inc"
 #define GET_ATTRDEF_CLASSES
 #include "mlg/Dialect/MLG/MLGAttributes.cpp.inc"
 

@@ -19,7 +19,8 @@ include "MLGBase.td"
 class MLG_UnaryOp<string mnemonic, Type type = MLG_FloatTensor,
                   list<Trait> traits = []>
     : MLG_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
-                                             InferTypeOpInterface])> {
+                                             InferTypeOpInterface,
+                                             MLG_InPlaceElementwise])> {
   let summary = "elementwise " # mnemonic;
   let description = [{
     Applies `}] # mnemonic # [{` to every element; the result has the
@@ -57,7 +58,8 @@ def MLG_NotOp : MLG_UnaryOp<"not", MLG_BoolTensor>;
 
 // Unary ops with floating-point parameters.
 class MLG_ParamUnaryOp<string mnemonic, dag params>
-    : MLG_Op<mnemonic, [Pure, SameOperandsAndResultType, InferTypeOpInterface]> {
+    : MLG_Op<mnemonic, [Pure, SameOperandsAndResultType, InferTypeOpInterface,
+                        MLG_InPlaceElementwise]> {
   let summary = "elementwise " # mnemonic # " with parameters";
   let arguments = !con((ins MLG_FloatTensor:$input), params);
   let results = (outs MLG_FloatTensor:$output);
@@ -86,7 +88,7 @@ def MLG_HardSigmoidOp
 }
 
 def MLG_ClipOp : MLG_Op<"clip", [Pure, SameOperandsAndResultType,
-                                 InferTypeOpInterface]> {
+                                 InferTypeOpInterface, MLG_InPlaceElementwise]> {
   let summary = "clamp to [min, max]";
   let description = [{
     Clamps every element to `[min, max]`; a missing bound is unbounded. ONNX
@@ -104,7 +106,8 @@ def MLG_ClipOp : MLG_Op<"clip", [Pure, SameOperandsAndResultType,
   let hasFolder = 1;
 }
 
-def MLG_CastOp : MLG_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+def MLG_CastOp : MLG_Op<"cast", [Pure, SameOperandsAndResultShape,
+                                 MLG_InPlaceElementwise]> {
   let summary = "element type conversion";
   let description = [{
     Converts every element to the result's element type with ONNX's rules
@@ -126,7 +129,7 @@ def MLG_CastOp : MLG_Op<"cast", [Pure, SameOperandsAndResultShape]> {
 
 class MLG_BinaryOp<string mnemonic, Type lhsType, Type rhsType, Type resultType,
                    list<Trait> traits = []>
-    : MLG_InferredOp<mnemonic, traits> {
+    : MLG_InferredOp<mnemonic, !listconcat(traits, [MLG_InPlaceElementwise])> {
   let summary = "elementwise " # mnemonic # " with broadcasting";
   let description = [{
     Elementwise `}] # mnemonic # [{` with ONNX (NumPy) multidirectional
@@ -178,7 +181,7 @@ def MLG_AndOp : MLG_LogicOp<"and">;
 def MLG_OrOp : MLG_LogicOp<"or">;
 def MLG_XorOp : MLG_LogicOp<"xor">;
 
-def MLG_WhereOp : MLG_InferredOp<"where"> {
+def MLG_WhereOp : MLG_InferredOp<"where", [MLG_InPlaceElementwise]> {
   let summary = "elementwise select with broadcasting";
   let description = [{
     `condition ? x : y`, all three broadcast together.

@@ -12,7 +12,8 @@
 
 include "MLGBase.td"
 
-def MLG_ConvOp : MLG_InferredOp<"conv"> {
+def MLG_ConvOp : MLG_InferredOp<"conv", [
+    DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>]> {
   let summary = "N-d grouped convolution (cross-correlation)";
   let description = [{
     ONNX Conv over `[N, C, D1, ...]` with weight `[M, C / group, K1, ...]`
@@ -92,7 +93,7 @@ class MLG_GlobalPoolOp<string mnemonic> : MLG_InferredOp<mnemonic> {
 def MLG_GlobalAveragePoolOp : MLG_GlobalPoolOp<"global_average_pool">;
 def MLG_GlobalMaxPoolOp : MLG_GlobalPoolOp<"global_max_pool">;
 
-def MLG_BatchNormOp : MLG_InferredOp<"batch_norm"> {
+def MLG_BatchNormOp : MLG_InferredOp<"batch_norm", [MLG_InPlaceElementwise]> {
   let summary = "batch normalization over the channel dimension (1)";
   let description = [{
     In inference form (`training = false`) it normalizes with `mean` and
@@ -133,7 +134,7 @@ def MLG_LayerNormOp : MLG_InferredOp<"layer_norm"> {
                        "functional-type(operands, results)";
 }
 
-def MLG_DropoutOp : MLG_InferredOp<"dropout"> {
+def MLG_DropoutOp : MLG_InferredOp<"dropout", [MLG_InPlaceElementwise]> {
   let summary = "random zeroing with rescaling, in training form";
   let description = [{
     With `training`, zeroes each element with probability `ratio` and scales
@@ -200,7 +201,8 @@ class MLG_SoftmaxLikeOp<string mnemonic>
 def MLG_SoftmaxOp : MLG_SoftmaxLikeOp<"softmax">;
 def MLG_LogSoftmaxOp : MLG_SoftmaxLikeOp<"log_softmax">;
 
-def MLG_LSTMOp : MLG_InferredOp<"lstm", [AttrSizedOperandSegments]> {
+def MLG_LSTMOp : MLG_InferredOp<"lstm", [
+    AttrSizedOperandSegments, DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>]> {
   let summary = "long short-term memory layer over a whole sequence";
   let description = [{
     ONNX LSTM in sequence-major layout (`layout = 1` is transposed at

@@ -92,6 +92,19 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// The im2col buffer of one image and one group: (C / group) * prod(kernel)
+/// rows by prod(output spatial) columns. Backends that need less use less.
+int64_t ConvOp::getWorkspaceBytes() {
+  auto weight = getWeight().getType();
+  auto out = getType();
+  int64_t rows = weight.getDimSize(1), cols = 1;
+  for (int64_t d = 2; d < weight.getRank(); ++d)
+    rows *= weight.getDimSize(d);
+  for (int64_t d = 2; d < out.getRank(); ++d)
+    cols *= out.getDimSize(d);
+  return rows * cols * *elementByteSize(out.getElementType());
+}
+
 //===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
@@ -346,6 +359,13 @@ LogicalResult LogSoftmaxOp::verify() {
 //===----------------------------------------------------------------------===//
 // LSTMOp
 //===----------------------------------------------------------------------===//
+
+/// The four gates of one time step for every direction: D * N * 4H.
+int64_t LSTMOp::getWorkspaceBytes() {
+  auto y = getY().getType();
+  return y.getDimSize(1) * y.getDimSize(2) * 4 * y.getDimSize(3) *
+         *elementByteSize(y.getElementType());
+}
 
 LogicalResult LSTMOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,

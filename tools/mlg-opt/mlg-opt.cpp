@@ -27,6 +27,10 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
+namespace mlg::test {
+void registerTestEdgeUseRefPass();
+} // namespace mlg::test
+
 static cl::OptionCategory
     importCategory("ONNX import options (for .onnx inputs)");
 
@@ -141,6 +145,7 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   mlg::registerAllDialects(registry);
   mlg::registerAllPasses();
+  mlg::test::registerTestEdgeUseRefPass();
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
       argc, argv,

@@ -17,6 +17,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "mlg/Dialect/MLG/MLGDialect.h"
+#include "mlg/Dialect/MLG/MLGInterfaces.h"
 
 #include "mlg/Dialect/MLG/MLGEnums.h.inc"
 

@@ -1,0 +1,133 @@
+//===- EdgeUseRef.h - the edge use-ref analysis -----------------*- C++ -*-===//
+//
+// Echo's edge use-reference analysis over a scheduled function body: for
+// every tensor value its size, producer, references and live interval, the
+// buffers that hold them (views and in-place results share one), and the
+// peak of live bytes, LOAD. Every memory pass queries this one analysis, so
+// all of them agree on what memory is.
+//
+// Definitions (the schedule is the op order of the function's single block;
+// step i is its i-th op, the terminator the last step):
+//  - A value is *persistent* if it is a parameter or state (loaded from an
+//    ml_program.global) or a constant (mlg.constant): it lives outside the
+//    arena and is reported separately.
+//  - Every other tensor value lives in an arena *buffer*. A function argument
+//    is live from step 0; an op result from its op; both until the last
+//    step that reads it (for returned values, the terminator).
+//  - A *view* (mlg.reshape) aliases its operand's buffer and adds nothing.
+//  - An *in-place* result of an op with the InPlaceElementwise trait takes
+//    the buffer of an operand with the same byte size whose buffer has no
+//    later use (and is not a function argument's); it adds nothing.
+//  - An op declaring a workspace (WorkspaceOpInterface) gets a buffer of
+//    that size live during its own step.
+//  - Intervals are inclusive: during step i both its operands and its
+//    results are live.
+//  - LOAD is the largest sum, over steps, of the sizes of the buffers live at
+//    that step. It is the least arena any plan of this schedule can use.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MLG_PASSES_ANALYSIS_EDGEUSEREF_H
+#define MLG_PASSES_ANALYSIS_EDGEUSEREF_H
+
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlg {
+
+/// A buffer's live interval in steps (both ends inclusive) and its size.
+struct LiveInterval {
+  int64_t start = 0, end = 0;
+  int64_t bytes = 0;
+};
+
+/// Bytes live at each step in [0, numSteps): the sum of the intervals that
+/// contain it.
+std::vector<int64_t> liveBytesPerStep(llvm::ArrayRef<LiveInterval> intervals,
+                                      int64_t numSteps);
+
+class EdgeUseRef {
+public:
+  enum class Kind {
+    Input,     ///< a function argument, in the arena
+    Result,    ///< an op result with a buffer of its own
+    View,      ///< aliases its operand's buffer (mlg.reshape)
+    InPlace,   ///< overwrites the buffer of an operand that dies here
+    Parameter, ///< loaded from a mutable global: a parameter or state
+    Constant,  ///< mlg.constant or an immutable global
+  };
+
+  struct ValueInfo {
+    mlir::Value value;
+    Kind kind;
+    int64_t bytes = 0;
+    mlir::Operation *producer = nullptr; ///< null for function arguments
+    int64_t def = 0;     ///< step of the producer (0 for arguments)
+    int64_t lastUse = 0; ///< last step that reads it or an alias
+    unsigned refs = 0;   ///< direct uses (Echo's reference count)
+    int buffer = -1;     ///< index into buffers(), -1 if persistent
+  };
+
+  struct Buffer {
+    LiveInterval interval;
+    /// The value that allocates it, or -1 for a workspace.
+    int root = -1;
+    /// The op whose workspace it is.
+    mlir::Operation *workspaceOf = nullptr;
+    /// Values stored in it: the root, its views and in-place successors.
+    llvm::SmallVector<unsigned> values;
+  };
+
+  /// Analyzes a func.func (or any op with one block of tensor ops).
+  explicit EdgeUseRef(mlir::Operation *function);
+
+  llvm::ArrayRef<mlir::Operation *> getSteps() const { return steps; }
+  llvm::ArrayRef<ValueInfo> getValues() const { return values; }
+  llvm::ArrayRef<Buffer> getBuffers() const { return buffers; }
+  std::optional<unsigned> lookup(mlir::Value value) const;
+  /// The workspace buffer of `op`, if it has one.
+  std::optional<unsigned> lookupWorkspace(mlir::Operation *op) const;
+  /// The step of `op`.
+  int64_t getStep(mlir::Operation *op) const { return stepOf.lookup(op); }
+
+  /// LOAD, the step where it is reached (the first, if several), and the
+  /// buffers live there, largest first.
+  int64_t getLoad() const { return load; }
+  int64_t getPeakStep() const { return peakStep; }
+  llvm::SmallVector<unsigned> getBuffersLiveAt(int64_t step) const;
+  const std::vector<int64_t> &getLiveBytes() const { return liveBytes; }
+  llvm::SmallVector<LiveInterval> getIntervals() const;
+
+  /// Totals of the persistent values, counted once per global or constant.
+  int64_t getParameterBytes() const { return parameterBytes; }
+  int64_t getConstantBytes() const { return constantBytes; }
+  int64_t getInputBytes() const { return inputBytes; }
+
+  /// "mlg.conv 'conv1' #0", "argument 0 'input'": for reports and tests.
+  std::string describe(unsigned value) const;
+  std::string describe(mlir::Operation *op) const;
+
+private:
+  void analyze(mlir::Block &block);
+
+  llvm::SmallVector<mlir::Operation *> steps;
+  llvm::DenseMap<mlir::Operation *, int64_t> stepOf;
+  llvm::SmallVector<ValueInfo> values;
+  llvm::DenseMap<mlir::Value, unsigned> valueIndex;
+  llvm::SmallVector<Buffer> buffers;
+  llvm::DenseMap<mlir::Operation *, unsigned> workspaces;
+  std::vector<int64_t> liveBytes;
+  int64_t load = 0, peakStep = 0;
+  int64_t parameterBytes = 0, constantBytes = 0, inputBytes = 0;
+};
+
+} // namespace mlg
+
+#endif // MLG_PASSES_ANALYSIS_EDGEUSEREF_H

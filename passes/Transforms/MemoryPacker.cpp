@@ -1,0 +1,207 @@
+//===- MemoryPacker.cpp - offsets for buffers with live intervals ---------===//
+//
+// Best fit: for the buffer being placed, the buffers already placed that
+// share a step with it are sorted by offset; the gaps between them (and below
+// the first) are candidates, the smallest that holds the buffer wins, and
+// with none it goes on top. Each order costs O(n^2 log n).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlg/Passes/Transforms/MemoryPacker.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <random>
+
+using namespace mlg;
+using llvm::SmallVector;
+
+static int64_t alignUp(int64_t v, int64_t alignment) {
+  return (v + alignment - 1) / alignment * alignment;
+}
+
+static bool overlapInTime(const LiveInterval &a, const LiveInterval &b) {
+  return a.start <= b.end && b.start <= a.end;
+}
+
+/// Places buffers in `order`; `lowestFit` takes the lowest gap instead of
+/// the best one (used by the brute force).
+static PackResult place(llvm::ArrayRef<LiveInterval> intervals,
+                        llvm::ArrayRef<unsigned> order, int64_t alignment,
+                        bool lowestFit) {
+  PackResult result;
+  result.offsets.assign(intervals.size(), 0);
+  llvm::SmallVector<unsigned> placed;
+  llvm::SmallVector<std::pair<int64_t, int64_t>>
+      busy; // [offset, end) in memory
+  for (unsigned i : order) {
+    int64_t size = alignUp(intervals[i].bytes, alignment);
+    if (size == 0)
+      continue;
+    busy.clear();
+    for (unsigned j : placed)
+      if (overlapInTime(intervals[i], intervals[j]))
+        busy.push_back(
+            {result.offsets[j],
+             result.offsets[j] + alignUp(intervals[j].bytes, alignment)});
+    llvm::sort(busy);
+    int64_t best = -1, bestGap = std::numeric_limits<int64_t>::max(),
+            cursor = 0;
+    for (auto [begin, end] : busy) {
+      int64_t gap = begin - cursor;
+      if (gap >= size && gap < bestGap) {
+        best = cursor;
+        bestGap = gap;
+        if (lowestFit)
+          break;
+      }
+      cursor = std::max(cursor, end);
+    }
+    if (best < 0)
+      best = cursor;
+    result.offsets[i] = best;
+    result.size = std::max(result.size, best + size);
+    placed.push_back(i);
+  }
+  return result;
+}
+
+PackResult mlg::packBuffers(llvm::ArrayRef<LiveInterval> intervals,
+                            int64_t alignment, int64_t searchIterations) {
+  PackResult best;
+  if (intervals.empty())
+    return best;
+  std::vector<unsigned> base(intervals.size());
+  std::iota(base.begin(), base.end(), 0);
+  auto bySize = [&](unsigned a, unsigned b) {
+    if (intervals[a].bytes != intervals[b].bytes)
+      return intervals[a].bytes > intervals[b].bytes;
+    return intervals[a].start < intervals[b].start;
+  };
+  auto length = [&](unsigned i) {
+    return intervals[i].end - intervals[i].start + 1;
+  };
+  struct Order {
+    const char *name;
+    std::function<bool(unsigned, unsigned)> less;
+  };
+  Order orders[] = {
+      {"size", bySize},
+      {"start",
+       [&](unsigned a, unsigned b) {
+         if (intervals[a].start != intervals[b].start)
+           return intervals[a].start < intervals[b].start;
+         return bySize(a, b);
+       }},
+      {"length",
+       [&](unsigned a, unsigned b) {
+         if (length(a) != length(b))
+           return length(a) > length(b);
+         return bySize(a, b);
+       }},
+  };
+  std::vector<unsigned> bestOrder;
+  best.size = std::numeric_limits<int64_t>::max();
+  for (const Order &order : orders) {
+    std::vector<unsigned> sorted = base;
+    std::stable_sort(sorted.begin(), sorted.end(), order.less);
+    PackResult r = place(intervals, sorted, alignment, /*lowestFit=*/false);
+    if (r.size < best.size) {
+      best = std::move(r);
+      best.order = order.name;
+      bestOrder = std::move(sorted);
+    }
+  }
+
+  // No plan is smaller than the aligned LOAD; stop searching there.
+  SmallVector<LiveInterval> aligned(intervals.begin(), intervals.end());
+  for (LiveInterval &i : aligned)
+    i.bytes = alignUp(i.bytes, alignment);
+  int64_t maxStep = 0;
+  for (const LiveInterval &i : intervals)
+    maxStep = std::max(maxStep, i.end);
+  std::vector<int64_t> live = liveBytesPerStep(aligned, maxStep + 1);
+  best.lowerBound =
+      live.empty() ? 0 : *std::max_element(live.begin(), live.end());
+
+  // Local search over placement orders: move a buffer (often one that
+  // reaches the top of the arena) earlier in the order, place again with
+  // best fit, keep the order unless the arena grew. Equal sizes are kept
+  // too, so the search walks across plateaus. Deterministic (fixed seed).
+  std::mt19937_64 rng(0x6d6c67);
+  int64_t n = intervals.size();
+  for (int64_t it = 0; it < searchIterations && best.size > best.lowerBound;
+       ++it) {
+    unsigned pick;
+    if (rng() % 2) {
+      SmallVector<unsigned> tops;
+      for (unsigned i = 0; i < n; ++i)
+        if (best.offsets[i] + alignUp(intervals[i].bytes, alignment) ==
+            best.size)
+          tops.push_back(i);
+      pick = tops[rng() % tops.size()];
+    } else {
+      pick = rng() % n;
+    }
+    std::vector<unsigned> order = bestOrder;
+    auto at = std::find(order.begin(), order.end(), pick);
+    int64_t pos = at - order.begin();
+    order.erase(at);
+    order.insert(order.begin() + (pos ? rng() % (pos + 1) : 0), pick);
+    PackResult r = place(intervals, order, alignment, /*lowestFit=*/false);
+    if (r.size <= best.size) {
+      if (r.size < best.size)
+        ++best.improvements;
+      r.order = best.order;
+      r.lowerBound = best.lowerBound;
+      r.improvements = best.improvements;
+      best = std::move(r);
+      bestOrder = std::move(order);
+    }
+  }
+  if (best.improvements)
+    best.order += "+search";
+  return best;
+}
+
+std::optional<std::pair<unsigned, unsigned>>
+mlg::findOverlap(llvm::ArrayRef<LiveInterval> intervals,
+                 llvm::ArrayRef<int64_t> offsets) {
+  // Sweep by start step; compare each buffer with those still live.
+  std::vector<unsigned> order(intervals.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::sort(order, [&](unsigned a, unsigned b) {
+    return intervals[a].start < intervals[b].start;
+  });
+  std::vector<unsigned> active;
+  for (unsigned i : order) {
+    if (intervals[i].bytes == 0)
+      continue;
+    llvm::erase_if(active, [&](unsigned j) {
+      return intervals[j].end < intervals[i].start;
+    });
+    for (unsigned j : active) {
+      bool disjoint = offsets[i] + intervals[i].bytes <= offsets[j] ||
+                      offsets[j] + intervals[j].bytes <= offsets[i];
+      if (!disjoint)
+        return std::make_pair(std::min(i, j), std::max(i, j));
+    }
+    active.push_back(i);
+  }
+  return std::nullopt;
+}
+
+int64_t mlg::packOptimally(llvm::ArrayRef<LiveInterval> intervals,
+                           int64_t alignment) {
+  std::vector<unsigned> order(intervals.size());
+  std::iota(order.begin(), order.end(), 0);
+  int64_t best = std::numeric_limits<int64_t>::max();
+  do {
+    best = std::min(
+        best, place(intervals, order, alignment, /*lowestFit=*/true).size);
+  } while (std::next_permutation(order.begin(), order.end()));
+  return intervals.empty() ? 0 : best;
+}
