@@ -68,4 +68,21 @@ def PlanMemory : Pass<"mlg-plan-memory", "mlir::func::FuncOp"> {
   ];
 }
 
+def WriteMemoryReport : Pass<"mlg-write-memory-report", "mlir::ModuleOp"> {
+  let summary = "Write the memory report (JSON and SVG) of every function";
+  let description = [{
+    Writes where memory goes: for every function, the edge use-ref analysis
+    and, if planned, its memory plan as JSON at `output`, and a plot of live
+    bytes over the schedule beside it (same path, `.svg`). The IR is left
+    unchanged. `mlg-opt --mlg-memory-report=FILE.json` adds this pass at the
+    end of the pipeline.
+  }];
+  let options = [
+    Option<"output", "output", "std::string", /*default=*/"\"memory-report.json\"",
+           "Path of the JSON report; the SVG goes beside it">,
+    Option<"largestAtPeak", "largest-at-peak", "unsigned", /*default=*/"10",
+           "How many of the biggest tensors at the peak to list">,
+  ];
+}
+
 #endif // MLG_PASSES_PASSES_TD

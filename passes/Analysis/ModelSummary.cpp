@@ -10,6 +10,7 @@
 
 #include "mlg/Dialect/MLG/MLGOps.h"
 #include "mlg/Dialect/MLG/ShapeUtils.h"
+#include "mlg/Support/Format.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -27,24 +28,9 @@ namespace mlg {
 
 using namespace mlir;
 
-namespace {
+using mlg::formatBytes;
 
-std::string formatBytes(int64_t bytes) {
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  if (u == 0)
-    os << bytes << " B";
-  else
-    os << llvm::format("%.1f %s", v, units[u]);
-  return out;
-}
+namespace {
 
 int64_t bytesOf(Type type) {
   auto shaped = dyn_cast<ShapedType>(type);

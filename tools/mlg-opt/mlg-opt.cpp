@@ -53,6 +53,11 @@ static cl::opt<bool>
                   cl::desc("Load all initializer data as dense_resource blobs "
                            "(write bytecode with --emit-bytecode then)"),
                   cl::cat(importCategory));
+static cl::opt<std::string> memoryReport(
+    "mlg-memory-report",
+    cl::desc("After the pipeline, write the memory report of every function to "
+             "FILE.json and plot the main one in FILE.svg"),
+    cl::value_desc("FILE.json"));
 static cl::opt<bool>
     listOnnxOps("list-onnx-ops",
                 cl::desc("Print the ONNX operators mlg imports and exit"),
@@ -157,6 +162,18 @@ int main(int argc, char **argv) {
     return 0;
   }
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (!memoryReport.empty()) {
+    // The report is the last pass of whatever pipeline the flags build.
+    MlirOptMainConfig base = config;
+    config.setPassPipelineSetupFn([base](PassManager &pm) -> LogicalResult {
+      if (failed(base.setupPassPipeline(pm)))
+        return failure();
+      mlg::WriteMemoryReportOptions options;
+      options.output = memoryReport;
+      pm.addPass(mlg::createWriteMemoryReport(options));
+      return success();
+    });
+  }
   auto fail = [](const Twine &message) {
     llvm::WithColor::error(llvm::errs(), "mlg-opt") << message << "\n";
     return 1;
