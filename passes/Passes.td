@@ -85,4 +85,28 @@ def WriteMemoryReport : Pass<"mlg-write-memory-report", "mlir::ModuleOp"> {
   ];
 }
 
+def ConvertMLGToRuntime : Pass<"convert-mlg-to-runtime", "mlir::ModuleOp"> {
+  let summary = "Lower planned mlg functions to runtime programs";
+  let description = [{
+    Turns every planned `func.func` into an `mlgrt.program`: arguments and
+    op results become `mlgrt.buffer`s at their planned arena offsets (views
+    and in-place results share their operand's offset), parameter loads
+    become `mlgrt.persistent` tensors by name, constants `mlgrt.constant`,
+    each computing op one `mlgrt.step` with its attributes and workspace, and
+    returned values `mlgrt.output`s. Every step runs on stream 0 for now.
+    The plan is checked first (-mlg-plan-memory must have run); the
+    functions and globals are removed.
+
+    ```mlir
+    %1 = mlg.relu %0 {mlg.offsets = array<i64: 0>} : tensor<8x64xf32>
+    ```
+    becomes
+    ```mlir
+    %b = mlgrt.buffer 0 : memref<8x64xf32>
+    mlgrt.step "relu" (%a) -> (%b) {kernel_attrs = {}, ...}
+    ```
+  }];
+  let dependentDialects = ["mlg::rt::MLGRTDialect"];
+}
+
 #endif // MLG_PASSES_PASSES_TD

@@ -9,7 +9,9 @@
 #define MLG_INITALL_H
 
 #include "mlg/Dialect/MLG/MLGDialect.h"
+#include "mlg/Dialect/MLGRT/MLGRTOps.h"
 #include "mlg/Passes/Passes.h"
+#include "mlg/Passes/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -18,10 +20,10 @@
 
 namespace mlg {
 
-/// The dialects of mlg programs: mlg itself, and the upstream dialects
-/// imported models use (func, ml_program).
+/// The dialects of mlg programs: mlg, the runtime dialect mlgrt, and the
+/// upstream dialects imported models use (func, ml_program).
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<MLGDialect, mlir::func::FuncDialect,
+  registry.insert<MLGDialect, rt::MLGRTDialect, mlir::func::FuncDialect,
                   mlir::ml_program::MLProgramDialect>();
 }
 
@@ -29,6 +31,7 @@ inline void registerAllDialects(mlir::DialectRegistry &registry) {
 /// (canonicalize, cse, symbol-dce, ...).
 inline void registerAllPasses() {
   registerMLGPasses();
+  registerMLGPipelines();
   mlir::registerTransformsPasses();
 }
 

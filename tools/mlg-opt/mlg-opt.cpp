@@ -9,11 +9,13 @@
 
 #include "mlg/Import/Onnx/OnnxImporter.h"
 #include "mlg/InitAll.h"
+#include "mlg/Report/MemoryReport.h"
 #include "mlg/Support/FileUtils.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
@@ -111,6 +113,57 @@ static void printDiagnostic(Diagnostic &diag) {
   }
 }
 
+namespace {
+/// Whether --mlg-memory-report has been written, shared by the two places
+/// that may write it.
+struct ReportState {
+  std::string path;
+  bool written = false;
+  std::string error;
+
+  void write(Operation *op) {
+    written = true;
+    auto module = dyn_cast<ModuleOp>(op);
+    if (!module)
+      module = op->getParentOfType<ModuleOp>();
+    if (module && !mlg::writeMemoryReport(module, path, error) && error.empty())
+      error = "unknown error";
+  }
+};
+
+/// Writes the report right before convert-mlg-to-runtime replaces the
+/// functions by programs.
+struct ReportBeforeLowering : PassInstrumentation {
+  explicit ReportBeforeLowering(std::shared_ptr<ReportState> state)
+      : state(std::move(state)) {}
+  void runBeforePass(Pass *pass, Operation *op) override {
+    if (!state->written && pass->getArgument() == "convert-mlg-to-runtime")
+      state->write(op);
+  }
+  std::shared_ptr<ReportState> state;
+};
+
+/// Writes the report at the end of the pipeline if nothing lowered it, and
+/// fails the pipeline if writing it failed.
+struct FinalReportPass : PassWrapper<FinalReportPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FinalReportPass)
+  explicit FinalReportPass(std::shared_ptr<ReportState> state)
+      : state(std::move(state)) {}
+  StringRef getArgument() const final { return "mlg-final-memory-report"; }
+  void runOnOperation() override {
+    if (!state->written)
+      state->write(getOperation());
+    if (!state->error.empty()) {
+      getOperation().emitError("cannot write the memory report: ")
+          << state->error;
+      return signalPassFailure();
+    }
+    markAllAnalysesPreserved();
+  }
+  std::shared_ptr<ReportState> state;
+};
+} // namespace
+
 static LogicalResult processOnnx(StringRef path, raw_ostream &os,
                                  DialectRegistry &registry,
                                  const MlirOptMainConfig &config,
@@ -163,14 +216,16 @@ int main(int argc, char **argv) {
   }
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
   if (!memoryReport.empty()) {
-    // The report is the last pass of whatever pipeline the flags build.
+    // The report describes the last state in which functions exist: just
+    // before they are lowered to programs, or else after the pipeline.
     MlirOptMainConfig base = config;
     config.setPassPipelineSetupFn([base](PassManager &pm) -> LogicalResult {
       if (failed(base.setupPassPipeline(pm)))
         return failure();
-      mlg::WriteMemoryReportOptions options;
-      options.output = memoryReport;
-      pm.addPass(mlg::createWriteMemoryReport(options));
+      auto state = std::make_shared<ReportState>();
+      state->path = memoryReport;
+      pm.addInstrumentation(std::make_unique<ReportBeforeLowering>(state));
+      pm.addPass(std::make_unique<FinalReportPass>(state));
       return success();
     });
   }

@@ -11,6 +11,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include "mlg/Dialect/MLGRT/MLGRTOps.h"
+
 #include <memory>
 
 namespace mlg {

@@ -1,0 +1,226 @@
+//===- MLGToRuntime.cpp - lower planned mlg functions to programs ---------===//
+//
+// Implements -convert-mlg-to-runtime. Each planned function becomes one
+// mlgrt.program: a walk in schedule order that maps every tensor value to
+// a memref (an arena buffer at its planned offset, a persistent tensor, or a
+// constant) and every computing op to a step. Example:
+//
+//   func.func @f(%x: tensor<4xf32> {mlg.offset = 0}) -> tensor<4xf32>
+//       attributes {mlg.arena_size = 256} {
+//     %0 = mlg.relu %x {mlg.offsets = array<i64: 0>} : tensor<4xf32>
+//     return %0 : tensor<4xf32>
+//   }
+// becomes
+//   mlgrt.program @f {arena_size = 256, ...} {
+//     %0 = mlgrt.buffer 0 : memref<4xf32>
+//     mlgrt.input "x" %0 : memref<4xf32>
+//     %1 = mlgrt.buffer 0 : memref<4xf32>
+//     mlgrt.step "relu" (%0) -> (%1) {...}
+//     mlgrt.output "output" %1 : memref<4xf32>
+//   }
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlg/Passes/Passes.h"
+
+#include "mlg/Dialect/MLG/MLGOps.h"
+#include "mlg/Dialect/MLGRT/MLGRTOps.h"
+#include "mlg/Passes/Analysis/EdgeUseRef.h"
+#include "mlg/Passes/Transforms/MemoryPlan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+#define DEBUG_TYPE "convert-mlg-to-runtime"
+
+namespace mlg {
+#define GEN_PASS_DEF_CONVERTMLGTORUNTIME
+#include "mlg/Passes/Passes.h.inc"
+} // namespace mlg
+
+using namespace mlir;
+using namespace mlg;
+
+namespace {
+
+MemRefType memrefOf(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+std::string nameOf(Location loc) {
+  if (auto fused = dyn_cast<FusedLoc>(loc);
+      fused && !fused.getLocations().empty())
+    loc = fused.getLocations().front();
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  return "";
+}
+
+/// Lowers one function into a program placed before it.
+class FunctionLowering {
+public:
+  FunctionLowering(func::FuncOp func, SymbolTable &symbols)
+      : func(func), symbols(symbols), builder(func) {}
+
+  LogicalResult run() {
+    EdgeUseRef analysis(func);
+    if (failed(verifyMemoryPlan(func, analysis)))
+      return failure();
+    auto module = func->getParentOfType<ModuleOp>();
+    StringAttr source =
+        module ? module->getAttrOfType<StringAttr>("mlg.source") : nullptr;
+    program = rt::ProgramOp::create(
+        builder, func.getLoc(), func.getSymName(), *getPlannedArenaSize(func),
+        /*num_streams=*/1, /*num_events=*/0, source);
+    program.getBody().emplaceBlock();
+    builder.setInsertionPointToStart(&program.getBody().front());
+
+    for (BlockArgument arg : func.getArguments()) {
+      Value buffer = arenaBuffer(arg);
+      if (!buffer)
+        return func.emitError("argument ")
+               << arg.getArgNumber() << " has no planned offset";
+      auto name =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "mlg.name");
+      rt::InputOp::create(
+          builder, func.getLoc(),
+          name ? name.getValue()
+               : StringRef("input" + std::to_string(arg.getArgNumber())),
+          buffer);
+    }
+    for (Operation &op : func.getBody().front())
+      if (failed(lower(op)))
+        return failure();
+    return success();
+  }
+
+private:
+  Value arenaBuffer(Value value) {
+    std::optional<int64_t> offset = getPlannedOffset(value);
+    if (!offset)
+      return nullptr;
+    Value buffer =
+        rt::BufferOp::create(builder, value.getLoc(), memrefOf(value.getType()),
+                             builder.getI64IntegerAttr(*offset));
+    mapping.map(value, buffer);
+    return buffer;
+  }
+
+  LogicalResult lower(Operation &op) {
+    Location loc = op.getLoc();
+    if (auto load = dyn_cast<ml_program::GlobalLoadOp>(op))
+      return persistent(load.getResult(), load.getGlobal().getLeafReference());
+    if (auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op))
+      return persistent(load.getResult(), load.getGlobal().getLeafReference());
+    if (auto constant = dyn_cast<mlg::ConstantOp>(op)) {
+      mapping.map(constant.getResult(),
+                  rt::ConstantOp::create(builder, loc,
+                                         memrefOf(constant.getType()),
+                                         constant.getValue()));
+      return success();
+    }
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+        auto name = func.getResultAttrOfType<StringAttr>(i, "mlg.name");
+        rt::OutputOp::create(builder, loc,
+                             name ? name.getValue()
+                                  : StringRef("output" + std::to_string(i)),
+                             mapping.lookup(value));
+      }
+      return success();
+    }
+    if (auto reshape = dyn_cast<mlg::ReshapeOp>(op)) {
+      // A view: the same memory under the result's shape.
+      if (arenaBuffer(reshape.getResult()))
+        return success();
+      Operation *source = mapping.lookup(reshape.getInput()).getDefiningOp();
+      if (auto p = dyn_cast<rt::PersistentOp>(source)) {
+        mapping.map(reshape.getResult(),
+                    rt::PersistentOp::create(builder, loc,
+                                             memrefOf(reshape.getType()),
+                                             p.getName(), p.getKind()));
+        return success();
+      }
+      return op.emitError("reshape of a constant should have folded");
+    }
+    if (!isa<MLGDialect>(op.getDialect()))
+      return op.emitError("cannot lower '")
+             << op.getName() << "' to a runtime step";
+
+    SmallVector<Value> inputs, outputs;
+    for (Value operand : op.getOperands())
+      inputs.push_back(mapping.lookup(operand));
+    for (Value result : op.getResults()) {
+      Value buffer = arenaBuffer(result);
+      if (!buffer)
+        return op.emitError("result #")
+               << cast<OpResult>(result).getResultNumber()
+               << " has no planned offset";
+      outputs.push_back(buffer);
+    }
+    // The op's own attributes; the plan's are the step's business.
+    SmallVector<NamedAttribute> attrs;
+    for (NamedAttribute attr : op.getAttrDictionary())
+      if (!attr.getName().getValue().starts_with("mlg."))
+        attrs.push_back(attr);
+    DenseI64ArrayAttr workspace;
+    if (auto ws = getPlannedWorkspace(&op))
+      workspace = builder.getDenseI64ArrayAttr({ws->first, ws->second});
+    std::string name = nameOf(loc);
+    rt::StepOp::create(
+        builder, loc, op.getName().stripDialect(), inputs, outputs,
+        builder.getDictionaryAttr(attrs), workspace, /*stream=*/0,
+        builder.getDenseI64ArrayAttr({}), /*record=*/-1,
+        name.empty() ? StringAttr() : builder.getStringAttr(name));
+    return success();
+  }
+
+  LogicalResult persistent(Value value, StringRef symbol) {
+    auto global = symbols.lookup<ml_program::GlobalOp>(symbol);
+    if (!global)
+      return func.emitError("loads the unknown global @") << symbol;
+    rt::PersistentKind kind = rt::PersistentKind::table;
+    if (global.getIsMutable()) {
+      auto role = global->getAttrOfType<StringAttr>("mlg.role");
+      kind = role && role.getValue() == "state" ? rt::PersistentKind::state
+                                                : rt::PersistentKind::parameter;
+    }
+    mapping.map(value, rt::PersistentOp::create(builder, value.getLoc(),
+                                                memrefOf(value.getType()),
+                                                symbol, kind));
+    return success();
+  }
+
+  func::FuncOp func;
+  SymbolTable &symbols;
+  OpBuilder builder;
+  rt::ProgramOp program;
+  IRMapping mapping;
+};
+
+struct ConvertMLGToRuntimePass
+    : mlg::impl::ConvertMLGToRuntimeBase<ConvertMLGToRuntimePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> funcs;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.isExternal())
+        funcs.push_back(func);
+    for (func::FuncOp func : funcs)
+      if (failed(FunctionLowering(func, symbols).run()))
+        return signalPassFailure();
+    // The programs replace the functions, and name the globals they use.
+    for (func::FuncOp func : funcs)
+      func.erase();
+    for (auto global :
+         llvm::make_early_inc_range(module.getOps<ml_program::GlobalOp>()))
+      global.erase();
+  }
+};
+
+} // namespace
