@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Quick start, part 1: install, build, and run the main job on the bundled
-# example: import examples/small_cnn.onnx (batch 8) and print what was
-# imported, then write its IR to build/small_cnn.mlir.
+# example examples/small_cnn.onnx (batch 8): print what was imported, plan its
+# memory and lower it to a program, writing the memory report (JSON and SVG)
+# and the .mlgp program into build/quickstart/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh mlg-opt
+scripts/build.sh mlg-opt mlg-translate
 BUILD_DIR=${MLG_BUILD_DIR:-build}
-"$BUILD_DIR/bin/mlg-opt" examples/small_cnn.onnx --batch-size=8 \
-  --mlg-model-summary -o "$BUILD_DIR/small_cnn.mlir"
-echo "IR written to $BUILD_DIR/small_cnn.mlir"
+OUT="$BUILD_DIR/quickstart"
+mkdir -p "$OUT"
+"$BUILD_DIR/bin/mlg-opt" examples/small_cnn.onnx --batch-size=8 --mlg-model-summary \
+  --mlg-lower-pipeline --mlg-memory-report="$OUT/small_cnn.json" -o "$OUT/small_cnn.rt.mlir"
+"$BUILD_DIR/bin/mlg-translate" --mlg-to-program "$OUT/small_cnn.rt.mlir" -o "$OUT/small_cnn.mlgp"
+echo "memory report: $OUT/small_cnn.json and $OUT/small_cnn.svg"
+echo "program:       $OUT/small_cnn.mlgp"

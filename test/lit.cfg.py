@@ -12,7 +12,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mlg_obj_root, "test")
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "consumer"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -22,8 +22,9 @@ config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%fixture", f"{config.python} {config.test_source_root}/Import/Onnx/Inputs/fixtures.py"))
 config.substitutions.append(("%node_tests", config.onnx_node_tests))
 config.substitutions.append(("%mlg_src", config.mlg_src_root))
+config.substitutions.append(("%mlg_obj", config.mlg_obj_root))
 
-llvm_config.add_tool_substitutions(["mlg-opt"], [config.mlg_tools_dir])
+llvm_config.add_tool_substitutions(["mlg-opt", "mlg-translate"], [config.mlg_tools_dir])
 
 if os.path.isdir(config.onnx_node_tests):
     config.available_features.add("onnx-node-tests")
