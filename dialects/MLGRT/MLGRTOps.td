@@ -35,6 +35,15 @@ def MLGRT_PersistentKind : I32EnumAttr<"PersistentKind", "persistent tensor kind
 def MLGRT_PersistentKindAttr
     : EnumAttr<MLGRT_Dialect, MLGRT_PersistentKind, "kind">;
 
+def MLGRT_PersistentInit : I32EnumAttr<"PersistentInit", "initialization from a seed", [
+    I32EnumAttrCase<"random", 0>, I32EnumAttrCase<"zeros", 1>,
+    I32EnumAttrCase<"ones", 2>]> {
+  let cppNamespace = "::mlg::rt";
+  let genSpecializedAttr = 0;
+}
+def MLGRT_PersistentInitAttr
+    : EnumAttr<MLGRT_Dialect, MLGRT_PersistentInit, "init">;
+
 def MLGRT_ProgramOp : MLGRT_Op<"program", [
     Symbol, IsolatedFromAbove, NoTerminator, SingleBlock]> {
   let summary = "a compiled step: buffers, steps, inputs and outputs";
@@ -81,13 +90,16 @@ def MLGRT_PersistentOp : MLGRT_Op<"persistent", [Pure]> {
   let description = [{
     A parameter, a piece of state (running statistics, optimizer moments) or
     a read-only table, held by the runtime outside the arena and loaded from
-    the weights file by its initializer name.
+    the weights file by its initializer name. Without a weights file it is
+    initialized from a seed as `init` says (random by default).
 
     ```mlir
     %w = mlgrt.persistent "conv1.weight" parameter : memref<64x3x7x7xf32>
+    %v = mlgrt.persistent "bn.running_var" state {init = #mlgrt<init ones>} : memref<64xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name, MLGRT_PersistentKindAttr:$kind);
+  let arguments = (ins StrAttr:$name, MLGRT_PersistentKindAttr:$kind,
+                   OptionalAttr<MLGRT_PersistentInitAttr>:$init);
   let results = (outs AnyStaticShapeMemRef:$buffer);
   let assemblyFormat = "$name `` $kind attr-dict `:` type($buffer)";
 }
@@ -129,6 +141,8 @@ def MLGRT_StepOp : MLGRT_Op<"step", [AttrSizedOperandSegments]> {
     that needs scratch memory gets `workspace = [offset, bytes]` in the
     arena. The step runs on `stream` after the events in `wait` and records
     `record` (-1 for none) when done. `name` is the ONNX node, for messages.
+    `release` lists the arena ranges (offset, bytes pairs) whose live
+    interval ends with this step; a debugging runtime poisons them.
 
     ```mlir
     mlgrt.step "relu" (%a) -> (%a) {kernel_attrs = {}, name = "relu1", record = -1 : i64, stream = 0 : i64, wait = array<i64>} : (memref<8x64xf32>) -> (memref<8x64xf32>)
@@ -139,7 +153,8 @@ def MLGRT_StepOp : MLGRT_Op<"step", [AttrSizedOperandSegments]> {
                    DictionaryAttr:$kernel_attrs,
                    OptionalAttr<DenseI64ArrayAttr>:$workspace, I64Attr:$stream,
                    DenseI64ArrayAttr:$wait, I64Attr:$record,
-                   OptionalAttr<StrAttr>:$name);
+                   OptionalAttr<StrAttr>:$name,
+                   OptionalAttr<DenseI64ArrayAttr>:$release);
   let assemblyFormat = [{
     $kernel `(` $inputs `)` `->` `(` $outputs `)` attr-dict `:`
     `(` type($inputs) `)` `->` `(` type($outputs) `)`

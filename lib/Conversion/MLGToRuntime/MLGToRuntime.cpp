@@ -70,6 +70,18 @@ public:
     EdgeUseRef analysis(func);
     if (failed(verifyMemoryPlan(func, analysis)))
       return failure();
+    // What dies with each step, for the runtime's poisoning: every buffer at
+    // the end of its interval (values returned live past the last step).
+    for (const EdgeUseRef::Buffer &buffer : analysis.getBuffers()) {
+      if (buffer.workspaceOf || buffer.interval.bytes == 0)
+        continue; // the runtime knows when a workspace ends
+      Operation *last = analysis.getSteps()[buffer.interval.end];
+      if (last->hasTrait<OpTrait::IsTerminator>())
+        continue;
+      std::optional<int64_t> offset =
+          getPlannedOffset(analysis.getValues()[buffer.root].value);
+      releases[last].append({*offset, buffer.interval.bytes});
+    }
     auto module = func->getParentOfType<ModuleOp>();
     StringAttr source =
         module ? module->getAttrOfType<StringAttr>("mlg.source") : nullptr;
@@ -111,6 +123,9 @@ private:
   }
 
   LogicalResult lower(Operation &op) {
+    // Releases of ops that make no step (views) move to the next step.
+    if (auto it = releases.find(&op); it != releases.end())
+      pendingReleases.append(it->second);
     Location loc = op.getLoc();
     if (auto load = dyn_cast<ml_program::GlobalLoadOp>(op))
       return persistent(load.getResult(), load.getGlobal().getLeafReference());
@@ -142,7 +157,8 @@ private:
         mapping.map(reshape.getResult(),
                     rt::PersistentOp::create(builder, loc,
                                              memrefOf(reshape.getType()),
-                                             p.getName(), p.getKind()));
+                                             p.getName(), p.getKind(),
+                                             p.getInitAttr()));
         return success();
       }
       return op.emitError("reshape of a constant should have folded");
@@ -171,11 +187,15 @@ private:
     if (auto ws = getPlannedWorkspace(&op))
       workspace = builder.getDenseI64ArrayAttr({ws->first, ws->second});
     std::string name = nameOf(loc);
+    DenseI64ArrayAttr release;
+    if (!pendingReleases.empty())
+      release = builder.getDenseI64ArrayAttr(pendingReleases);
+    pendingReleases.clear();
     rt::StepOp::create(
         builder, loc, op.getName().stripDialect(), inputs, outputs,
         builder.getDictionaryAttr(attrs), workspace, /*stream=*/0,
         builder.getDenseI64ArrayAttr({}), /*record=*/-1,
-        name.empty() ? StringAttr() : builder.getStringAttr(name));
+        name.empty() ? StringAttr() : builder.getStringAttr(name), release);
     return success();
   }
 
@@ -189,9 +209,13 @@ private:
       kind = role && role.getValue() == "state" ? rt::PersistentKind::state
                                                 : rt::PersistentKind::parameter;
     }
+    rt::PersistentInitAttr init;
+    if (auto name = global->getAttrOfType<StringAttr>("mlg.init"))
+      if (auto parsed = rt::symbolizePersistentInit(name.getValue()))
+        init = rt::PersistentInitAttr::get(builder.getContext(), *parsed);
     mapping.map(value, rt::PersistentOp::create(builder, value.getLoc(),
                                                 memrefOf(value.getType()),
-                                                symbol, kind));
+                                                symbol, kind, init));
     return success();
   }
 
@@ -200,6 +224,8 @@ private:
   OpBuilder builder;
   rt::ProgramOp program;
   IRMapping mapping;
+  DenseMap<Operation *, SmallVector<int64_t>> releases;
+  SmallVector<int64_t> pendingReleases;
 };
 
 struct ConvertMLGToRuntimePass

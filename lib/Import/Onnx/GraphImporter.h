@@ -48,6 +48,9 @@ public:
   constantValueOf(llvm::StringRef name, mlir::Location loc,
                   const llvm::Twine &what);
   mlir::Value getConstant(mlir::DenseElementsAttr value);
+  /// Marks the global `value` is loaded from (if it is) as state that is
+  /// not trained, initialized to `init` ("zeros", "ones") without weights.
+  void markState(mlir::Value value, llvm::StringRef init);
   void define(llvm::StringRef name, mlir::Value value) { values[name] = value; }
 
 private:

@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/MapVector.h"
@@ -572,6 +573,18 @@ Value GraphImporter::importInitializer(const onnx::TensorProto &tensor) {
       return ml_program::GlobalLoadOp::create(builder, loc, type, symbol);
     return ml_program::GlobalLoadConstOp::create(builder, loc, type, symbol);
   });
+}
+
+void GraphImporter::markState(Value value, StringRef init) {
+  auto load = value.getDefiningOp<ml_program::GlobalLoadOp>();
+  if (!load)
+    return;
+  auto global = SymbolTable::lookupNearestSymbolFrom<ml_program::GlobalOp>(
+      module, load.getGlobalAttr());
+  if (!global)
+    return;
+  global->setAttr("mlg.role", builder.getStringAttr("state"));
+  global->setAttr("mlg.init", builder.getStringAttr(init));
 }
 
 Value GraphImporter::lookup(StringRef name) {

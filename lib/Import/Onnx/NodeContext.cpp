@@ -298,6 +298,11 @@ FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank,
 // Building
 //===----------------------------------------------------------------------===//
 
+void NodeContext::markState(unsigned i, StringRef init) {
+  if (hasInput(i))
+    importer.markState(input(i), init);
+}
+
 Value NodeContext::constant(DenseElementsAttr value) {
   return importer.getConstant(value);
 }

@@ -118,6 +118,10 @@ public:
       return mlir::failure();
     return results->front();
   }
+  /// Marks input `i`, if it is a global, as state (not trained) that starts
+  /// as `init` ("zeros", "ones") when no weights are given.
+  void markState(unsigned i, llvm::StringRef init);
+
   /// A (deduplicated) constant.
   mlir::Value constant(mlir::DenseElementsAttr value);
 

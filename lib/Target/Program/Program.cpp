@@ -153,6 +153,8 @@ private:
         entry->set_kind(static_cast<pb::Persistent::Kind>(p.getKind()));
         entry->set_dtype(t->dtype());
         *entry->mutable_shape() = t->shape();
+        if (auto init = p.getInit())
+          entry->set_init(static_cast<pb::Persistent::Init>(*init));
       }
       t->set_persistent(it->second);
       return success();
@@ -242,6 +244,9 @@ private:
     s.set_record_event(step.getRecord());
     if (auto name = step.getName())
       s.set_name(name->str());
+    if (auto release = step.getRelease())
+      for (int64_t v : *release)
+        s.add_release(v);
     return success();
   }
 
@@ -346,8 +351,13 @@ OwningOpRef<ModuleOp> mlg::readProgram(StringRef bytes, Location loc) {
       if (t.persistent() >= static_cast<uint32_t>(in.persistents_size()))
         return fail("a tensor refers to a missing persistent tensor");
       const pb::Persistent &p = in.persistents(t.persistent());
+      rt::PersistentInitAttr init;
+      if (p.init() != pb::Persistent::RANDOM)
+        init = rt::PersistentInitAttr::get(
+            ctx, static_cast<rt::PersistentInit>(p.init()));
       tensors.push_back(rt::PersistentOp::create(
-          b, loc, type, p.name(), static_cast<rt::PersistentKind>(p.kind())));
+          b, loc, type, p.name(), static_cast<rt::PersistentKind>(p.kind()),
+          init));
       break;
     }
     case pb::Tensor::kConstant: {
@@ -412,10 +422,12 @@ OwningOpRef<ModuleOp> mlg::readProgram(StringRef bytes, Location loc) {
           b.getDenseI64ArrayAttr({static_cast<int64_t>(s.workspace_offset()),
                                   static_cast<int64_t>(s.workspace_bytes())});
     SmallVector<int64_t> wait(s.wait_events().begin(), s.wait_events().end());
+    SmallVector<int64_t> release(s.release().begin(), s.release().end());
     rt::StepOp::create(
         b, loc, s.kernel(), inputs, outputs, b.getDictionaryAttr(attrs),
         workspace, s.stream(), b.getDenseI64ArrayAttr(wait), s.record_event(),
-        s.name().empty() ? StringAttr() : b.getStringAttr(s.name()));
+        s.name().empty() ? StringAttr() : b.getStringAttr(s.name()),
+        release.empty() ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(release));
   }
   for (const pb::Binding &binding : in.outputs()) {
     Value v = tensorAt(binding.tensor());

@@ -202,6 +202,9 @@ static LogicalResult importBatchNorm(NodeContext &ctx) {
       return ctx.emitError() << "spatial=0 is not supported";
     training = ctx.hasOutput(1) || ctx.hasOutput(2);
   }
+  // The running statistics are state, not parameters.
+  ctx.markState(3, "zeros");
+  ctx.markState(4, "ones");
   auto out = ctx.create<BatchNormOp>(
       {ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3), ctx.input(4)},
       {ctx.f64Attr("epsilon", *epsilon), ctx.f64Attr("momentum", *momentum),

@@ -37,7 +37,8 @@ def main():
         print(f"tensor {i} {dtype(t.dtype)} {list(t.shape)} {where} {getattr(t, where)}")
     for i, q in enumerate(p.persistents):
         kind = program_pb2.Persistent.Kind.Name(q.kind)
-        print(f"persistent {i} {q.name} {kind} {dtype(q.dtype)} {list(q.shape)}")
+        init = program_pb2.Persistent.Init.Name(q.init)
+        print(f"persistent {i} {q.name} {kind} {dtype(q.dtype)} {list(q.shape)} {init}")
     for i, c in enumerate(p.constants):
         print(f"constant {i} {dtype(c.dtype)} {list(c.shape)} splat {c.splat} "
               f"data {c.data.hex()}")
@@ -52,7 +53,7 @@ def main():
         ws = f" workspace {s.workspace_offset}+{s.workspace_bytes}" if s.has_workspace else ""
         print(f"step {s.kernel} in {list(s.inputs)} out {list(s.outputs)} "
               f"stream {s.stream} wait {list(s.wait_events)} record {s.record_event}"
-              f"{ws} name {s.name} attrs {' '.join(attrs)}")
+              f"{ws} name {s.name} release {list(s.release)} attrs {' '.join(attrs)}")
     for b in p.inputs:
         print(f"input {b.name} tensor {b.tensor}")
     for b in p.outputs:
