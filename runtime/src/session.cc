@@ -1,0 +1,284 @@
+// session.cc - a program bound to a backend, its memory and its weights.
+
+#include "session.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <set>
+
+namespace mlg_rt {
+
+static constexpr uint64_t kArenaAlignment = 256;
+
+Session::~Session() { std::free(arena_); }
+
+Status Session::create(std::shared_ptr<const Program> program,
+                       const SessionOptions &options,
+                       std::unique_ptr<Session> *out) {
+  std::unique_ptr<Session> s(new Session());
+  s->program_ = std::move(program);
+  s->options_ = options;
+  const Program &p = *s->program_;
+
+  // Refuse what the machine cannot hold rather than be killed for it.
+  uint64_t physical =
+      uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGE_SIZE));
+  uint64_t needed = p.arenaBytes + p.persistentBytes() + p.constantBytes();
+  if (needed < p.arenaBytes || needed > physical)
+    return Status::errorf("the program needs ", needed, " bytes (arena ",
+                          p.arenaBytes, ", persistent ", p.persistentBytes(),
+                          ", constants ", p.constantBytes(),
+                          "); this machine has ", physical);
+  uint64_t arenaSize =
+      (p.arenaBytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  s->arena_ = static_cast<uint8_t *>(std::aligned_alloc(
+      kArenaAlignment, std::max<uint64_t>(arenaSize, kArenaAlignment)));
+  if (!s->arena_)
+    return Status::errorf("cannot allocate the arena of ", p.arenaBytes,
+                          " bytes");
+  std::memset(s->arena_, options.poison ? 0xff : 0, arenaSize);
+  for (const PersistentInfo &q : p.persistents) {
+    s->persistent_.emplace_back(new (std::nothrow)
+                                    uint8_t[std::max<int64_t>(q.bytes, 1)]());
+    if (!s->persistent_.back())
+      return Status::errorf("cannot allocate persistent tensor '", q.name, "'");
+  }
+  for (const ConstantInfo &c : p.constants) {
+    auto buffer = std::unique_ptr<uint8_t[]>(
+        new (std::nothrow) uint8_t[std::max<int64_t>(c.bytes, 1)]);
+    if (!buffer)
+      return Status::error("cannot allocate a constant");
+    if (c.splat) {
+      int64_t e = dtypeBytes(c.dtype);
+      for (int64_t i = 0; i < c.numel; ++i)
+        std::memcpy(buffer.get() + i * e, c.data.data(), e);
+    } else {
+      std::memcpy(buffer.get(), c.data.data(), c.bytes);
+    }
+    s->constants_.push_back(std::move(buffer));
+  }
+  s->staged_.resize(p.inputs.size());
+  s->staged_set_.assign(p.inputs.size(), false);
+  MLG_RT_RETURN_IF_ERROR(s->prepare());
+  *out = std::move(s);
+  return Status();
+}
+
+uint8_t *Session::dataOf(uint32_t tensor) const {
+  const TensorInfo &t = program_->tensors[tensor];
+  switch (t.storage) {
+  case TensorInfo::Storage::Arena:
+    return arena_ + t.offset;
+  case TensorInfo::Storage::Persistent:
+    return persistent_[t.index].get();
+  case TensorInfo::Storage::Constant:
+    return constants_[t.index].get();
+  }
+  return nullptr;
+}
+
+Status Session::prepare() {
+  const Program &p = *program_;
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const StepInfo &step = p.steps[i];
+    const cpu::KernelDef *kernel = cpu::kernels().find(step.kernel);
+    if (!kernel)
+      return Status::errorf(step.describe(i),
+                            ": the CPU backend has no such kernel");
+    cpu::KernelCall call;
+    call.step = &step;
+    call.stepIndex = i;
+    call.options = &options_.cpu;
+    for (uint32_t t : step.inputs)
+      call.in.push_back({p.tensors[t].dtype, &p.tensors[t].shape,
+                         p.tensors[t].numel, nullptr});
+    for (uint32_t t : step.outputs)
+      call.out.push_back({p.tensors[t].dtype, &p.tensors[t].shape,
+                          p.tensors[t].numel, nullptr});
+    call.workspaceBytes = step.hasWorkspace ? step.workspaceBytes : 0;
+    MLG_RT_RETURN_IF_ERROR(kernel->check(call));
+    kernels_.push_back(kernel);
+    calls_.push_back(std::move(call));
+  }
+  return Status();
+}
+
+Status Session::initWeights(uint64_t seed) {
+  const Program &p = *program_;
+  for (size_t i = 0; i < p.persistents.size(); ++i) {
+    const PersistentInfo &q = p.persistents[i];
+    uint8_t *data = persistent_[i].get();
+    // Each tensor draws from its own stream: the seed and its name.
+    std::seed_seq seq{seed, std::hash<std::string>{}(q.name)};
+    std::mt19937_64 rng(seq);
+    int64_t fanIn = 1;
+    for (size_t d = 1; d < q.shape.size(); ++d)
+      fanIn *= std::max<int64_t>(q.shape[d], 1);
+    double bound = 1.0 / std::sqrt(double(std::max<int64_t>(fanIn, 1)));
+    std::uniform_real_distribution<double> uniform(-bound, bound);
+    for (int64_t e = 0; e < q.numel; ++e) {
+      double v = q.init == PersistentInfo::Init::Zeros  ? 0.0
+                 : q.init == PersistentInfo::Init::Ones ? 1.0
+                                                        : uniform(rng);
+      switch (q.dtype) {
+      case DType::F32:
+        reinterpret_cast<float *>(data)[e] = float(v);
+        break;
+      case DType::F64:
+        reinterpret_cast<double *>(data)[e] = v;
+        break;
+      case DType::F16:
+        reinterpret_cast<uint16_t *>(data)[e] = floatToHalf(float(v));
+        break;
+      case DType::BF16:
+        reinterpret_cast<uint16_t *>(data)[e] = floatToBf16(float(v));
+        break;
+      default: { // integer tables: small non-negative values
+        uint64_t x =
+            q.init == PersistentInfo::Init::Ones
+                ? 1
+                : (q.init == PersistentInfo::Init::Zeros ? 0 : rng() % 2);
+        std::memcpy(data + e * dtypeBytes(q.dtype), &x, dtypeBytes(q.dtype));
+      }
+      }
+    }
+  }
+  return Status();
+}
+
+Status Session::loadWeightsOnnx(const std::string &path) {
+  const Program &p = *program_;
+  std::map<std::string, size_t> byName;
+  for (size_t i = 0; i < p.persistents.size(); ++i)
+    byName[p.persistents[i].name] = i;
+  std::set<std::string> loaded;
+  MLG_RT_RETURN_IF_ERROR(readInitializers(
+      path, [&](const std::string &name) { return byName.count(name) != 0; },
+      [&](const HostTensor &t) -> Status {
+        const PersistentInfo &q = p.persistents[byName[t.name]];
+        if (t.dtype != q.dtype || t.shape != q.shape)
+          return Status::errorf("initializer '", t.name,
+                                "' has another type or shape than ",
+                                "the program's persistent tensor");
+        std::memcpy(persistent_[byName[t.name]].get(), t.data.data(),
+                    t.data.size());
+        loaded.insert(t.name);
+        return Status();
+      }));
+  for (const PersistentInfo &q : p.persistents)
+    if (!loaded.count(q.name))
+      return Status::errorf("'", path, "' has no initializer '", q.name, "'");
+  return Status();
+}
+
+Status Session::saveWeightsOnnx(const std::string &templatePath,
+                                const std::string &outPath) const {
+  std::vector<HostTensor> tensors;
+  const Program &p = *program_;
+  for (size_t i = 0; i < p.persistents.size(); ++i) {
+    const PersistentInfo &q = p.persistents[i];
+    if (q.kind == PersistentInfo::Kind::Table)
+      continue;
+    HostTensor h;
+    h.name = q.name;
+    h.dtype = q.dtype;
+    h.shape = q.shape;
+    h.data.assign(reinterpret_cast<const char *>(persistent_[i].get()),
+                  q.bytes);
+    tensors.push_back(std::move(h));
+  }
+  return writeModelWithInitializers(templatePath, outPath, tensors);
+}
+
+int Session::findInput(const std::string &name) const {
+  for (size_t i = 0; i < program_->inputs.size(); ++i)
+    if (program_->inputs[i].name == name)
+      return int(i);
+  return -1;
+}
+
+int Session::findOutput(const std::string &name) const {
+  for (size_t i = 0; i < program_->outputs.size(); ++i)
+    if (program_->outputs[i].name == name)
+      return int(i);
+  return -1;
+}
+
+Status Session::setInput(size_t index, const HostTensor &tensor) {
+  if (index >= program_->inputs.size())
+    return Status::errorf("the program has no input #", index);
+  const BindingInfo &b = program_->inputs[index];
+  const TensorInfo &t = program_->tensors[b.tensor];
+  if (tensor.dtype != t.dtype || tensor.shape != t.shape)
+    return Status::errorf(
+        "input '", b.name, "' must be ", dtypeName(t.dtype), " of shape [",
+        [&] {
+          std::string s;
+          for (size_t i = 0; i < t.shape.size(); ++i)
+            s += (i ? "x" : "") + std::to_string(t.shape[i]);
+          return s;
+        }(),
+        "], got ", dtypeName(tensor.dtype), " of ", tensor.shape.size(),
+        " dimensions");
+  if (int64_t(tensor.data.size()) != t.bytes)
+    return Status::errorf("input '", b.name, "' has ", tensor.data.size(),
+                          " bytes, needs ", t.bytes);
+  staged_[index] = tensor.data;
+  staged_set_[index] = true;
+  return Status();
+}
+
+Status Session::run() {
+  const Program &p = *program_;
+  if (options_.poison)
+    std::memset(arena_, 0xff, p.arenaBytes);
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    if (!staged_set_[i])
+      return Status::errorf("input '", p.inputs[i].name, "' is not set");
+    std::memcpy(dataOf(p.inputs[i].tensor), staged_[i].data(),
+                staged_[i].size());
+  }
+  for (size_t i = 0; i < calls_.size(); ++i) {
+    cpu::KernelCall &call = calls_[i];
+    const StepInfo &step = p.steps[i];
+    for (size_t k = 0; k < step.inputs.size(); ++k)
+      call.in[k].data = dataOf(step.inputs[k]);
+    for (size_t k = 0; k < step.outputs.size(); ++k)
+      call.out[k].data = dataOf(step.outputs[k]);
+    call.workspace =
+        step.hasWorkspace ? arena_ + step.workspaceOffset : nullptr;
+    call.runIndex = runs_;
+    MLG_RT_RETURN_IF_ERROR(kernels_[i]->run(call));
+    if (options_.poison) {
+      for (auto [offset, bytes] : step.release)
+        std::memset(arena_ + offset, 0xff, bytes);
+      if (step.hasWorkspace)
+        std::memset(arena_ + step.workspaceOffset, 0xff, step.workspaceBytes);
+    }
+  }
+  ++runs_;
+  return Status();
+}
+
+HostTensor Session::output(size_t index) const {
+  const BindingInfo &b = program_->outputs[index];
+  const TensorInfo &t = program_->tensors[b.tensor];
+  HostTensor h;
+  h.name = b.name;
+  h.dtype = t.dtype;
+  h.shape = t.shape;
+  h.data.assign(reinterpret_cast<const char *>(dataOf(b.tensor)), t.bytes);
+  return h;
+}
+
+MemoryStats Session::memory() const {
+  const Program &p = *program_;
+  return {p.arenaBytes, p.persistentBytes(), p.constantBytes(),
+          p.maxWorkspaceBytes()};
+}
+
+} // namespace mlg_rt

@@ -1,0 +1,85 @@
+// session.h - a program bound to a backend, its memory and its weights.
+//
+// A session allocates the arena (once, the size the program states), the
+// persistent tensors and the constants, checks every step against the
+// backend's kernel (shapes, types, attributes, workspace), and then runs the
+// program as often as asked: inputs are copied into their arena buffers,
+// steps run in order, outputs are read where the program says. With
+// poisoning on, the arena starts as 0xFF bytes each run and every range is
+// poisoned again when its live interval ends, so a wrong plan or rewrite
+// gives NaNs instead of passing by luck.
+
+#ifndef MLG_RT_SRC_SESSION_H
+#define MLG_RT_SRC_SESSION_H
+
+#include "cpu/kernel.h"
+#include "onnx_io.h"
+#include "program.h"
+
+#include <memory>
+#include <vector>
+
+namespace mlg_rt {
+
+struct SessionOptions {
+  bool poison = false;
+  cpu::CpuOptions cpu;
+};
+
+struct MemoryStats {
+  uint64_t arenaBytes = 0;
+  uint64_t persistentBytes = 0;
+  uint64_t constantBytes = 0;
+  uint64_t maxWorkspaceBytes = 0;
+};
+
+class Session {
+public:
+  static Status create(std::shared_ptr<const Program> program,
+                       const SessionOptions &options,
+                       std::unique_ptr<Session> *out);
+  ~Session();
+
+  const Program &program() const { return *program_; }
+
+  /// Every persistent tensor from a seed, as its init says.
+  Status initWeights(uint64_t seed);
+  /// Persistent tensors from an ONNX model's initializers, by name. Fails if
+  /// one is missing or has another type or shape.
+  Status loadWeightsOnnx(const std::string &path);
+  /// Writes a copy of `templatePath` with the current parameters and state.
+  Status saveWeightsOnnx(const std::string &templatePath,
+                         const std::string &outPath) const;
+
+  /// The index of an input or output by name, or -1.
+  int findInput(const std::string &name) const;
+  int findOutput(const std::string &name) const;
+  /// Stages input `index` for the next runs; its type and shape must match.
+  Status setInput(size_t index, const HostTensor &tensor);
+  bool isInputSet(size_t index) const { return staged_set_[index]; }
+  Status run();
+  /// Output `index` as a host tensor (a copy).
+  HostTensor output(size_t index) const;
+
+  MemoryStats memory() const;
+  uint64_t runs() const { return runs_; }
+
+private:
+  Session() = default;
+  Status prepare();
+  uint8_t *dataOf(uint32_t tensor) const;
+
+  std::shared_ptr<const Program> program_;
+  SessionOptions options_;
+  uint8_t *arena_ = nullptr;
+  std::vector<std::unique_ptr<uint8_t[]>> persistent_, constants_;
+  std::vector<const cpu::KernelDef *> kernels_;
+  std::vector<cpu::KernelCall> calls_;
+  std::vector<std::string> staged_;
+  std::vector<bool> staged_set_;
+  uint64_t runs_ = 0;
+};
+
+} // namespace mlg_rt
+
+#endif // MLG_RT_SRC_SESSION_H

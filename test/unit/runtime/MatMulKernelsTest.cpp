@@ -1,0 +1,3 @@
+// MatMulKernelsTest.cpp - (to be written)
+#include "KernelTestUtil.h"
+#include <gtest/gtest.h>

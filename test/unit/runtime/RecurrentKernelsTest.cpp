@@ -1,0 +1,3 @@
+// RecurrentKernelsTest.cpp - (to be written)
+#include "KernelTestUtil.h"
+#include <gtest/gtest.h>

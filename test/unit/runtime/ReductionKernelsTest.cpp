@@ -1,0 +1,3 @@
+// ReductionKernelsTest.cpp - (to be written)
+#include "KernelTestUtil.h"
+#include <gtest/gtest.h>

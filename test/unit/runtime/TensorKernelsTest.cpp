@@ -1,0 +1,3 @@
+// TensorKernelsTest.cpp - (to be written)
+#include "KernelTestUtil.h"
+#include <gtest/gtest.h>

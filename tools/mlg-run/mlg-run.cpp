@@ -1,0 +1,231 @@
+// mlg-run - runs compiled mlg programs (.mlgp) on the runtime's C API.
+//
+// No MLIR or LLVM here: the tool links the runtime alone, so it can be
+// carried to a machine without them.
+
+#include "mlg_rt/mlg_rt.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+static const char *kUsage =
+    R"(mlg-run: runs compiled mlg programs (.mlgp files written by
+mlg-translate --mlg-to-program).
+
+Usage:
+  mlg-run run PROGRAM.mlgp [options]   run the program and write its outputs
+  mlg-run info PROGRAM.mlgp            print its inputs, outputs and memory
+  mlg-run --help
+
+Options of `run`:
+  --weights=MODEL.onnx     load parameters and state from the ONNX model's
+                           initializers, by name (the model it was compiled from)
+  --seed=N                 without --weights, initialize them from seed N
+                           (default 0)
+  --input=NAME=FILE.pb     input NAME from a serialized ONNX TensorProto file
+                           (repeatable)
+  --random-inputs[=SEED]   fill the inputs given no file with random data:
+                           floats from N(0, 1), integers in [0, --int-range)
+  --int-range=N            range of random integer inputs (default 2)
+  --output-dir=DIR         write output i to DIR/output_i.pb (a TensorProto
+                           named after the output)
+  --runs=N                 run N times and report the time per run (default 1)
+  --poison                 fill each buffer with 0xFF bytes when its live
+                           interval ends, so a wrong memory plan shows as NaNs
+  --naive-gemm             plain loops instead of BLAS for matrix products
+
+Example:
+  mlg-opt model.onnx --batch-size=8 --mlg-lower-pipeline -o model.rt.mlir
+  mlg-translate --mlg-to-program model.rt.mlir -o model.mlgp
+  mlg-run run model.mlgp --weights=model.onnx --random-inputs --output-dir=out
+
+Exit status: 0 on success; 1 on any error, with a message saying what and where.
+)";
+
+static int fail(mlg_rt_status_t status) {
+  std::fprintf(stderr, "mlg-run: error: %s\n", mlg_rt_status_message(status));
+  mlg_rt_status_free(status);
+  return 1;
+}
+
+static int usageError(const std::string &message) {
+  std::fprintf(stderr, "mlg-run: error: %s (see mlg-run --help)\n",
+               message.c_str());
+  return 1;
+}
+
+static std::string mib(uint64_t bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+static void printMemory(const mlg_rt_session_t *session) {
+  mlg_rt_memory_stats_t m;
+  mlg_rt_session_memory(session, &m);
+  std::printf(
+      "memory: arena %s, persistent %s, constants %s, largest workspace %s\n",
+      mib(m.arena_bytes).c_str(), mib(m.persistent_bytes).c_str(),
+      mib(m.constant_bytes).c_str(), mib(m.max_workspace_bytes).c_str());
+}
+
+static bool parseUnsigned(const std::string &text, uint64_t *out) {
+  if (text.empty())
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (errno || *end || text[0] == '-')
+    return false;
+  *out = v;
+  return true;
+}
+
+int main(int argc, char **argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 1 : 0;
+  }
+  std::string command = args[0];
+  if (command != "run" && command != "info")
+    return usageError("unknown command '" + command + "'");
+  if (args.size() < 2)
+    return usageError("missing the program file");
+  std::string programPath = args[1];
+
+  std::string weights, outputDir;
+  uint64_t seed = 0, runs = 1, randomSeed = 0, intRange = 2;
+  bool random = false, poison = false, naive = false;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    auto value = [&](const char *flag) -> const char * {
+      size_t n = std::strlen(flag);
+      return a.compare(0, n, flag) == 0 ? a.c_str() + n : nullptr;
+    };
+    if (command != "run")
+      return usageError("'info' takes no options");
+    if (const char *v = value("--weights=")) {
+      weights = v;
+    } else if (const char *v = value("--seed=")) {
+      if (!parseUnsigned(v, &seed))
+        return usageError("--seed needs a non-negative integer");
+    } else if (const char *v = value("--input=")) {
+      std::string spec = v;
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+        return usageError("--input needs NAME=FILE.pb");
+      inputs.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    } else if (a == "--random-inputs") {
+      random = true;
+    } else if (const char *v = value("--random-inputs=")) {
+      random = true;
+      if (!parseUnsigned(v, &randomSeed))
+        return usageError("--random-inputs needs a non-negative seed");
+    } else if (const char *v = value("--int-range=")) {
+      if (!parseUnsigned(v, &intRange) || intRange == 0)
+        return usageError("--int-range needs a positive integer");
+    } else if (const char *v = value("--output-dir=")) {
+      outputDir = v;
+    } else if (const char *v = value("--runs=")) {
+      if (!parseUnsigned(v, &runs) || runs == 0)
+        return usageError("--runs needs a positive integer");
+    } else if (a == "--poison") {
+      poison = true;
+    } else if (a == "--naive-gemm") {
+      naive = true;
+    } else {
+      return usageError("unknown option '" + a + "'");
+    }
+  }
+
+  mlg_rt_program_t *program = nullptr;
+  if (mlg_rt_status_t s =
+          mlg_rt_program_load_file(programPath.c_str(), &program))
+    return fail(s);
+  if (command == "info") {
+    for (size_t i = 0; i < mlg_rt_program_input_count(program); ++i)
+      std::printf("input %zu: %s\n", i, mlg_rt_program_input_name(program, i));
+    for (size_t i = 0; i < mlg_rt_program_output_count(program); ++i)
+      std::printf("output %zu: %s\n", i,
+                  mlg_rt_program_output_name(program, i));
+  }
+  mlg_rt_session_options_t options;
+  mlg_rt_session_options_initialize(&options);
+  options.poison = poison;
+  options.naive_gemm = naive;
+  mlg_rt_session_t *session = nullptr;
+  mlg_rt_status_t status = mlg_rt_session_create(program, &options, &session);
+  mlg_rt_program_release(program);
+  if (status)
+    return fail(status);
+  if (command == "info") {
+    printMemory(session);
+    mlg_rt_session_release(session);
+    return 0;
+  }
+
+  status = weights.empty()
+               ? mlg_rt_session_init_weights(session, seed)
+               : mlg_rt_session_load_weights(session, weights.c_str());
+  for (auto &[name, file] : inputs)
+    if (!status)
+      status =
+          mlg_rt_session_set_input_file(session, name.c_str(), file.c_str());
+  if (!status && random)
+    status = mlg_rt_session_set_random_inputs(session, randomSeed,
+                                              int64_t(intRange));
+  double best = 1e300;
+  for (uint64_t r = 0; r < runs && !status; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    status = mlg_rt_session_run(session);
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    best = std::min(best, ms);
+  }
+  size_t outputs = 0;
+  if (!status && !outputDir.empty()) {
+    mlg_rt_program_t *unused = nullptr;
+    (void)unused;
+    for (size_t i = 0;; ++i) {
+      std::string path = outputDir + "/output_" + std::to_string(i) + ".pb";
+      mlg_rt_status_t s =
+          mlg_rt_session_write_output_file(session, i, path.c_str());
+      if (s) {
+        // Past the last output is the end; any other failure is an error.
+        bool past =
+            std::strstr(mlg_rt_status_message(s), "has no output #") != nullptr;
+        if (past) {
+          mlg_rt_status_free(s);
+        } else {
+          status = s;
+        }
+        break;
+      }
+      ++outputs;
+    }
+  }
+  if (status) {
+    mlg_rt_session_release(session);
+    return fail(status);
+  }
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("ran %llu time(s), best %.3f ms", (unsigned long long)runs, best);
+  if (!outputDir.empty())
+    std::printf("; wrote %zu output(s) to %s", outputs, outputDir.c_str());
+  std::printf("\n");
+  printMemory(session);
+  std::printf("peak resident memory: %s\n",
+              mib(uint64_t(usage.ru_maxrss) * 1024).c_str());
+  mlg_rt_session_release(session);
+  return 0;
+}
