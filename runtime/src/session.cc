@@ -2,6 +2,8 @@
 
 #include "session.h"
 
+#include "check.h"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -82,7 +84,12 @@ uint8_t *Session::dataOf(uint32_t tensor) const {
 }
 
 Status Session::prepare() {
-  const Program &p = *program_;
+  return checkForCpu(*program_, options_.cpu, &calls_, &kernels_);
+}
+
+Status checkForCpu(const Program &p, const cpu::CpuOptions &options,
+                   std::vector<cpu::KernelCall> *calls,
+                   std::vector<const cpu::KernelDef *> *kernels) {
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const StepInfo &step = p.steps[i];
     const cpu::KernelDef *kernel = cpu::kernels().find(step.kernel);
@@ -92,7 +99,7 @@ Status Session::prepare() {
     cpu::KernelCall call;
     call.step = &step;
     call.stepIndex = i;
-    call.options = &options_.cpu;
+    call.options = &options;
     for (uint32_t t : step.inputs)
       call.in.push_back({p.tensors[t].dtype, &p.tensors[t].shape,
                          p.tensors[t].numel, nullptr});
@@ -101,8 +108,10 @@ Status Session::prepare() {
                           p.tensors[t].numel, nullptr});
     call.workspaceBytes = step.hasWorkspace ? step.workspaceBytes : 0;
     MLG_RT_RETURN_IF_ERROR(kernel->check(call));
-    kernels_.push_back(kernel);
-    calls_.push_back(std::move(call));
+    if (kernels)
+      kernels->push_back(kernel);
+    if (calls)
+      calls->push_back(std::move(call));
   }
   return Status();
 }
