@@ -22,6 +22,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/SourceMgr.h"
 
 using namespace mlir;
 using namespace mlg;
@@ -427,7 +428,8 @@ OwningOpRef<ModuleOp> mlg::readProgram(StringRef bytes, Location loc) {
         b, loc, s.kernel(), inputs, outputs, b.getDictionaryAttr(attrs),
         workspace, s.stream(), b.getDenseI64ArrayAttr(wait), s.record_event(),
         s.name().empty() ? StringAttr() : b.getStringAttr(s.name()),
-        release.empty() ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(release));
+        release.empty() ? DenseI64ArrayAttr()
+                        : b.getDenseI64ArrayAttr(release));
   }
   for (const pb::Binding &binding : in.outputs()) {
     Value v = tensorAt(binding.tensor());
@@ -457,8 +459,13 @@ void mlg::registerProgramTranslations() {
   static TranslateToMLIRRegistration fromProgram(
       "mlg-program-to-mlir",
       "Read a .mlgp program file into the runtime dialect",
-      [](llvm::StringRef bytes, MLIRContext *ctx) -> OwningOpRef<Operation *> {
-        OwningOpRef<ModuleOp> module = readProgram(bytes, UnknownLoc::get(ctx));
+      [](llvm::SourceMgr &sourceMgr,
+         MLIRContext *ctx) -> OwningOpRef<Operation *> {
+        const llvm::MemoryBuffer *buffer =
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+        Location loc = FileLineColLoc::get(ctx, buffer->getBufferIdentifier(),
+                                           /*line=*/0, /*column=*/0);
+        OwningOpRef<ModuleOp> module = readProgram(buffer->getBuffer(), loc);
         return OwningOpRef<Operation *>(module.release());
       },
       [](DialectRegistry &registry) { registerAllDialects(registry); });

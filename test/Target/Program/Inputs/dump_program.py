@@ -4,15 +4,16 @@
   dump_program.py PROGRAM.mlgp PROTO_DIR
 
 Compiles runtime/proto/program.proto with protoc into a Python module (in a
-temporary folder), checks the file's magic and version by hand, decodes the
-message with Python's protobuf and prints it field by field, one per line,
-for FileCheck.
+temporary folder), checks the file's header (magic, version, size, zlib's
+CRC-32) by hand, decodes the message with Python's protobuf and prints it
+field by field, one per line, for FileCheck.
 """
 import os
 import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 
 def main():
@@ -25,10 +26,13 @@ def main():
 
     data = open(path, "rb").read()
     assert data[:8] == b"MLGPROG\n", "bad magic"
-    (version,) = struct.unpack("<I", data[8:12])
+    version, crc, size = struct.unpack("<IIQ", data[8:24])
+    payload = data[24:]
+    assert size == len(payload), f"header says {size} payload bytes, file has {len(payload)}"
+    assert crc == zlib.crc32(payload), "checksum mismatch"
     print(f"version {version}")
     p = program_pb2.Program()
-    p.ParseFromString(data[12:])
+    p.ParseFromString(payload)
     dtype = program_pb2.DataType.Name
     print(f"program {p.name} arena {p.arena_bytes} streams {p.num_streams} "
           f"events {p.num_events} producer {p.producer} source {os.path.basename(p.source)}")

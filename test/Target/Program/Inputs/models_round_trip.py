@@ -43,7 +43,7 @@ def main():
         text = open(rt).read()
         data = open(a, "rb").read()
         p = program_pb2.Program()
-        p.ParseFromString(data[12:])
+        p.ParseFromString(data[24:])
         problems = []
         if data[:8] != b"MLGPROG\n":
             problems.append("bad magic")
