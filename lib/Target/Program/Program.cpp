@@ -220,12 +220,14 @@ private:
         a->set_float_value(f.getValueAsDouble());
       else if (auto str = dyn_cast<StringAttr>(v))
         a->set_string_value(str.str());
+      // mutable_ints() even for an empty list: it is a list, not a missing
+      // value.
       else if (auto ints = dyn_cast<DenseI64ArrayAttr>(v))
-        for (int64_t x : ints.asArrayRef())
-          a->mutable_ints()->add_values(x);
+        a->mutable_ints()->mutable_values()->Add(ints.asArrayRef().begin(),
+                                                 ints.asArrayRef().end());
       else if (auto ints = dyn_cast<DenseI32ArrayAttr>(v))
-        for (int32_t x : ints.asArrayRef())
-          a->mutable_ints()->add_values(x);
+        a->mutable_ints()->mutable_values()->Add(ints.asArrayRef().begin(),
+                                                 ints.asArrayRef().end());
       else if (auto mode = dyn_cast<PadModeAttr>(v))
         a->set_string_value(stringifyPadMode(mode.getValue()).str());
       else if (auto dir = dyn_cast<RnnDirectionAttr>(v))

@@ -1,7 +1,7 @@
 // A program using every field of the format: two streams, an event, a
 // reshaped view of a persistent tensor, integer and boolean constants, enum,
 // float, bool, int-list and segment attributes, a workspace, a release list
-// and a persistent tensor initialized to zeros.
+// a persistent tensor initialized to zeros and an empty list attribute.
 mlgrt.program @forward attributes {arena_size = 1024 : i64, num_streams = 2 : i64, num_events = 1 : i64, source = "model.onnx"} {
   %x = mlgrt.buffer 0 : memref<2x4xf32>
   mlgrt.input "x" %x : memref<2x4xf32>
@@ -14,6 +14,6 @@ mlgrt.program @forward attributes {arena_size = 1024 : i64, num_streams = 2 : i6
   %u = mlgrt.buffer 768 : memref<2x4xui8>
   mlgrt.step "gemm"(%x, %w, %m) -> (%y) {kernel_attrs = {alpha = 1.5 : f64, trans_b = true}, name = "fc", stream = 1 : i64, wait = array<i64: 0>, record = -1 : i64, workspace = array<i64: 256, 128>} : (memref<2x4xf32>, memref<4x4xf32>, memref<4xf32>) -> (memref<2x4xf32>)
   mlgrt.step "pad"(%y) -> (%y) {kernel_attrs = {mode = #mlg<pad_mode reflect>, pads = array<i64: 0, 1, 0, 1>, value = 0.0 : f64}, name = "pad", stream = 0 : i64, wait = array<i64>, record = 0 : i64, release = array<i64: 0, 32>} : (memref<2x4xf32>) -> (memref<2x4xf32>)
-  mlgrt.step "lstm"(%x) -> (%u) {kernel_attrs = {direction = #mlg<direction bidirectional>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}, stream = 0 : i64, wait = array<i64>, record = -1 : i64} : (memref<2x4xf32>) -> (memref<2x4xui8>)
+  mlgrt.step "lstm"(%x) -> (%u) {kernel_attrs = {axes = array<i64>, direction = #mlg<direction bidirectional>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}, stream = 0 : i64, wait = array<i64>, record = -1 : i64} : (memref<2x4xf32>) -> (memref<2x4xui8>)
   mlgrt.output "y" %y : memref<2x4xf32>
 }
