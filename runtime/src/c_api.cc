@@ -174,13 +174,21 @@ mlg_rt_status_t mlg_rt_session_write_output_file(mlg_rt_session_t *s,
   return wrap(writeTensorFile(path, s->session->output(index)));
 }
 
-void mlg_rt_session_memory(const mlg_rt_session_t *s,
-                           mlg_rt_memory_stats_t *out) {
-  MemoryStats m = s->session->memory();
+static void toC(const MemoryStats &m, mlg_rt_memory_stats_t *out) {
   out->arena_bytes = m.arenaBytes;
   out->persistent_bytes = m.persistentBytes;
   out->constant_bytes = m.constantBytes;
   out->max_workspace_bytes = m.maxWorkspaceBytes;
+}
+
+void mlg_rt_program_memory(const mlg_rt_program_t *p,
+                           mlg_rt_memory_stats_t *out) {
+  toC(p->program->memory(), out);
+}
+
+void mlg_rt_session_memory(const mlg_rt_session_t *s,
+                           mlg_rt_memory_stats_t *out) {
+  toC(s->session->memory(), out);
 }
 
 } // extern "C"

@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -89,7 +91,9 @@ static Status readWholeFile(const std::string &path, std::string *out,
                             uint64_t offset = 0,
                             std::optional<uint64_t> length = {}) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+  if (::stat(path.c_str(), &st) != 0)
+    return Status::errorf("cannot read '", path, "': ", std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
     return Status::errorf("cannot read '", path, "': not a regular file");
   uint64_t size = st.st_size;
   if (offset > size)
@@ -218,22 +222,25 @@ Status writeFileAtomically(const std::string &path, const std::string &bytes) {
   std::string temp = path + ".tmp-XXXXXX";
   int fd = ::mkstemp(temp.data());
   if (fd < 0)
-    return Status::errorf("cannot create a file next to '", path, "'");
+    return Status::errorf("cannot create a file next to '", path,
+                          "': ", std::strerror(errno));
   ::fchmod(fd, 0644);
   size_t written = 0;
   while (written < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n <= 0) {
+      int err = n < 0 ? errno : ENOSPC;
       ::close(fd);
       ::unlink(temp.c_str());
-      return Status::errorf("cannot write '", path, "'");
+      return Status::errorf("cannot write '", path, "': ", std::strerror(err));
     }
     written += size_t(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0 ||
       ::rename(temp.c_str(), path.c_str()) != 0) {
+    int err = errno;
     ::unlink(temp.c_str());
-    return Status::errorf("cannot write '", path, "'");
+    return Status::errorf("cannot write '", path, "': ", std::strerror(err));
   }
   return Status();
 }

@@ -97,6 +97,15 @@ struct BindingInfo {
   uint32_t tensor = 0;
 };
 
+/// What a program needs: its arena, persistent tensors and constants, and
+/// the largest workspace within the arena.
+struct MemoryStats {
+  uint64_t arenaBytes = 0;
+  uint64_t persistentBytes = 0;
+  uint64_t constantBytes = 0;
+  uint64_t maxWorkspaceBytes = 0;
+};
+
 class Program {
 public:
   /// Decodes and validates a program file's bytes.
@@ -118,6 +127,10 @@ public:
   uint64_t constantBytes() const;
   /// The largest workspace any step uses.
   uint64_t maxWorkspaceBytes() const;
+  MemoryStats memory() const {
+    return {arenaBytes, persistentBytes(), constantBytes(),
+            maxWorkspaceBytes()};
+  }
 };
 
 /// Element count and byte count of `shape` of `dtype`, overflow-checked.

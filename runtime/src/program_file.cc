@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -113,7 +114,11 @@ bool decodeProgram(const void *data, size_t size,
 bool readProgramFile(const std::string &path, mlg::program::Program *program,
                      std::string *error) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (stat(path.c_str(), &st) != 0) {
+    *error = "cannot read '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
     *error = "cannot read '" + path + "': not a regular file";
     return false;
   }

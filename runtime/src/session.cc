@@ -3,6 +3,7 @@
 #include "session.h"
 
 #include "check.h"
+#include "mlg_rt/format.h"
 
 #include <unistd.h>
 
@@ -15,6 +16,18 @@
 namespace mlg_rt {
 
 static constexpr uint64_t kArenaAlignment = 256;
+
+// [2x3x32x32]; [] for a scalar.
+static std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+static std::string bytes(uint64_t n) {
+  return formatBytes(int64_t(std::min<uint64_t>(n, INT64_MAX)));
+}
 
 Session::~Session() { std::free(arena_); }
 
@@ -31,10 +44,12 @@ Status Session::create(std::shared_ptr<const Program> program,
       uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGE_SIZE));
   uint64_t needed = p.arenaBytes + p.persistentBytes() + p.constantBytes();
   if (needed < p.arenaBytes || needed > physical)
-    return Status::errorf("the program needs ", needed, " bytes (arena ",
-                          p.arenaBytes, ", persistent ", p.persistentBytes(),
-                          ", constants ", p.constantBytes(),
-                          "); this machine has ", physical);
+    return Status::errorf(
+        "the program needs more memory than this machine has (",
+        bytes(needed < p.arenaBytes ? UINT64_MAX : needed), ": arena ",
+        bytes(p.arenaBytes), ", persistent ", bytes(p.persistentBytes()),
+        ", constants ", bytes(p.constantBytes()), "; this machine has ",
+        bytes(physical), ")");
   uint64_t arenaSize =
       (p.arenaBytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
   s->arena_ = static_cast<uint8_t *>(std::aligned_alloc(
@@ -223,16 +238,10 @@ Status Session::setInput(size_t index, const HostTensor &tensor) {
   const BindingInfo &b = program_->inputs[index];
   const TensorInfo &t = program_->tensors[b.tensor];
   if (tensor.dtype != t.dtype || tensor.shape != t.shape)
-    return Status::errorf(
-        "input '", b.name, "' must be ", dtypeName(t.dtype), " of shape [",
-        [&] {
-          std::string s;
-          for (size_t i = 0; i < t.shape.size(); ++i)
-            s += (i ? "x" : "") + std::to_string(t.shape[i]);
-          return s;
-        }(),
-        "], got ", dtypeName(tensor.dtype), " of ", tensor.shape.size(),
-        " dimensions");
+    return Status::errorf("input '", b.name, "' must be ", dtypeName(t.dtype),
+                          " of shape ", shapeString(t.shape), ", got ",
+                          dtypeName(tensor.dtype), " of shape ",
+                          shapeString(tensor.shape));
   if (int64_t(tensor.data.size()) != t.bytes)
     return Status::errorf("input '", b.name, "' has ", tensor.data.size(),
                           " bytes, needs ", t.bytes);
@@ -282,12 +291,6 @@ HostTensor Session::output(size_t index) const {
   h.shape = t.shape;
   h.data.assign(reinterpret_cast<const char *>(dataOf(b.tensor)), t.bytes);
   return h;
-}
-
-MemoryStats Session::memory() const {
-  const Program &p = *program_;
-  return {p.arenaBytes, p.persistentBytes(), p.constantBytes(),
-          p.maxWorkspaceBytes()};
 }
 
 } // namespace mlg_rt

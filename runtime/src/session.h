@@ -26,13 +26,6 @@ struct SessionOptions {
   cpu::CpuOptions cpu;
 };
 
-struct MemoryStats {
-  uint64_t arenaBytes = 0;
-  uint64_t persistentBytes = 0;
-  uint64_t constantBytes = 0;
-  uint64_t maxWorkspaceBytes = 0;
-};
-
 class Session {
 public:
   static Status create(std::shared_ptr<const Program> program,
@@ -61,7 +54,7 @@ public:
   /// Output `index` as a host tensor (a copy).
   HostTensor output(size_t index) const;
 
-  MemoryStats memory() const;
+  MemoryStats memory() const { return program_->memory(); }
   uint64_t runs() const { return runs_; }
 
 private:

@@ -3,14 +3,17 @@
 // No MLIR or LLVM here: the tool links the runtime alone, so it can be
 // carried to a machine without them.
 
+#include "mlg_rt/format.h"
 #include "mlg_rt/mlg_rt.h"
 
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -34,7 +37,9 @@ Options of `run`:
                            floats from N(0, 1), integers in [0, --int-range)
   --int-range=N            range of random integer inputs (default 2)
   --output-dir=DIR         write output i to DIR/output_i.pb (a TensorProto
-                           named after the output)
+                           named after the output); DIR is created if needed
+  --save-weights=OUT.onnx  after the run, write the --weights model with the
+                           session's parameters and state to OUT.onnx
   --runs=N                 run N times and report the time per run (default 1)
   --poison                 fill each buffer with 0xFF bytes when its live
                            interval ends, so a wrong memory plan shows as NaNs
@@ -60,19 +65,16 @@ static int usageError(const std::string &message) {
   return 1;
 }
 
-static std::string mib(uint64_t bytes) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
-  return buf;
-}
-
-static void printMemory(const mlg_rt_session_t *session) {
-  mlg_rt_memory_stats_t m;
-  mlg_rt_session_memory(session, &m);
+static void printMemory(const mlg_rt_memory_stats_t &m) {
   std::printf(
-      "memory: arena %s, persistent %s, constants %s, largest workspace %s\n",
-      mib(m.arena_bytes).c_str(), mib(m.persistent_bytes).c_str(),
-      mib(m.constant_bytes).c_str(), mib(m.max_workspace_bytes).c_str());
+      "memory: arena %s (largest workspace %s), persistent %s, "
+      "constants %s; total %s\n",
+      mlg_rt::formatBytes(m.arena_bytes).c_str(),
+      mlg_rt::formatBytes(m.max_workspace_bytes).c_str(),
+      mlg_rt::formatBytes(m.persistent_bytes).c_str(),
+      mlg_rt::formatBytes(m.constant_bytes).c_str(),
+      mlg_rt::formatBytes(m.arena_bytes + m.persistent_bytes + m.constant_bytes)
+          .c_str());
 }
 
 static bool parseUnsigned(const std::string &text, uint64_t *out) {
@@ -89,9 +91,13 @@ static bool parseUnsigned(const std::string &text, uint64_t *out) {
 
 int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? 1 : 0;
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return usageError("no command given");
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
   std::string command = args[0];
   if (command != "run" && command != "info")
@@ -100,7 +106,7 @@ int main(int argc, char **argv) {
     return usageError("missing the program file");
   std::string programPath = args[1];
 
-  std::string weights, outputDir;
+  std::string weights, outputDir, saveWeights;
   uint64_t seed = 0, runs = 1, randomSeed = 0, intRange = 2;
   bool random = false, poison = false, naive = false;
   std::vector<std::pair<std::string, std::string>> inputs;
@@ -134,6 +140,8 @@ int main(int argc, char **argv) {
         return usageError("--int-range needs a positive integer");
     } else if (const char *v = value("--output-dir=")) {
       outputDir = v;
+    } else if (const char *v = value("--save-weights=")) {
+      saveWeights = v;
     } else if (const char *v = value("--runs=")) {
       if (!parseUnsigned(v, &runs) || runs == 0)
         return usageError("--runs needs a positive integer");
@@ -146,16 +154,32 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (!saveWeights.empty() && weights.empty())
+    return usageError("--save-weights needs --weights (the model to copy)");
+  if (!outputDir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(outputDir, ec);
+    if (ec || !std::filesystem::is_directory(outputDir))
+      return usageError("cannot create the output directory '" + outputDir +
+                        "'" + (ec ? ": " + ec.message() : std::string()));
+  }
+
   mlg_rt_program_t *program = nullptr;
   if (mlg_rt_status_t s =
           mlg_rt_program_load_file(programPath.c_str(), &program))
     return fail(s);
+  size_t numOutputs = mlg_rt_program_output_count(program);
   if (command == "info") {
     for (size_t i = 0; i < mlg_rt_program_input_count(program); ++i)
       std::printf("input %zu: %s\n", i, mlg_rt_program_input_name(program, i));
-    for (size_t i = 0; i < mlg_rt_program_output_count(program); ++i)
+    for (size_t i = 0; i < numOutputs; ++i)
       std::printf("output %zu: %s\n", i,
                   mlg_rt_program_output_name(program, i));
+    mlg_rt_memory_stats_t m;
+    mlg_rt_program_memory(program, &m);
+    printMemory(m);
+    mlg_rt_program_release(program);
+    return 0;
   }
   mlg_rt_session_options_t options;
   mlg_rt_session_options_initialize(&options);
@@ -166,11 +190,6 @@ int main(int argc, char **argv) {
   mlg_rt_program_release(program);
   if (status)
     return fail(status);
-  if (command == "info") {
-    printMemory(session);
-    mlg_rt_session_release(session);
-    return 0;
-  }
 
   status = weights.empty()
                ? mlg_rt_session_init_weights(session, seed)
@@ -191,28 +210,13 @@ int main(int argc, char **argv) {
                     .count();
     best = std::min(best, ms);
   }
-  size_t outputs = 0;
-  if (!status && !outputDir.empty()) {
-    mlg_rt_program_t *unused = nullptr;
-    (void)unused;
-    for (size_t i = 0;; ++i) {
-      std::string path = outputDir + "/output_" + std::to_string(i) + ".pb";
-      mlg_rt_status_t s =
-          mlg_rt_session_write_output_file(session, i, path.c_str());
-      if (s) {
-        // Past the last output is the end; any other failure is an error.
-        bool past =
-            std::strstr(mlg_rt_status_message(s), "has no output #") != nullptr;
-        if (past) {
-          mlg_rt_status_free(s);
-        } else {
-          status = s;
-        }
-        break;
-      }
-      ++outputs;
-    }
+  for (size_t i = 0; i < numOutputs && !outputDir.empty() && !status; ++i) {
+    std::string path = outputDir + "/output_" + std::to_string(i) + ".pb";
+    status = mlg_rt_session_write_output_file(session, i, path.c_str());
   }
+  if (!status && !saveWeights.empty())
+    status = mlg_rt_session_save_weights(session, weights.c_str(),
+                                         saveWeights.c_str());
   if (status) {
     mlg_rt_session_release(session);
     return fail(status);
@@ -221,11 +225,13 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_SELF, &usage);
   std::printf("ran %llu time(s), best %.3f ms", (unsigned long long)runs, best);
   if (!outputDir.empty())
-    std::printf("; wrote %zu output(s) to %s", outputs, outputDir.c_str());
+    std::printf("; wrote %zu output(s) to %s", numOutputs, outputDir.c_str());
   std::printf("\n");
-  printMemory(session);
-  std::printf("peak resident memory: %s\n",
-              mib(uint64_t(usage.ru_maxrss) * 1024).c_str());
+  mlg_rt_memory_stats_t m;
+  mlg_rt_session_memory(session, &m);
+  printMemory(m);
+  std::printf("peak resident memory of mlg-run: %s\n",
+              mlg_rt::formatBytes(uint64_t(usage.ru_maxrss) * 1024).c_str());
   mlg_rt_session_release(session);
   return 0;
 }

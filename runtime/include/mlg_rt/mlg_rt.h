@@ -54,6 +54,17 @@ const char *mlg_rt_program_input_name(const mlg_rt_program_t *program,
 const char *mlg_rt_program_output_name(const mlg_rt_program_t *program,
                                        size_t index);
 
+typedef struct mlg_rt_memory_stats {
+  uint64_t arena_bytes;
+  uint64_t persistent_bytes;
+  uint64_t constant_bytes;
+  uint64_t max_workspace_bytes;
+} mlg_rt_memory_stats_t;
+
+/* What the program needs, without allocating it. */
+void mlg_rt_program_memory(const mlg_rt_program_t *program,
+                           mlg_rt_memory_stats_t *out_stats);
+
 typedef enum mlg_rt_backend {
   MLG_RT_BACKEND_CPU = 0,
 } mlg_rt_backend_t;
@@ -101,13 +112,6 @@ mlg_rt_status_t mlg_rt_session_run(mlg_rt_session_t *session);
 mlg_rt_status_t mlg_rt_session_write_output_file(mlg_rt_session_t *session,
                                                  size_t index,
                                                  const char *tensor_path);
-
-typedef struct mlg_rt_memory_stats {
-  uint64_t arena_bytes;
-  uint64_t persistent_bytes;
-  uint64_t constant_bytes;
-  uint64_t max_workspace_bytes;
-} mlg_rt_memory_stats_t;
 
 void mlg_rt_session_memory(const mlg_rt_session_t *session,
                            mlg_rt_memory_stats_t *out_stats);
