@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what mlg needs to build and test, from Debian's packages only.
+# Installs what mlg needs to build and test: Debian's packages, and from PyPI
+# the onnxruntime reference for the runtime's end-to-end tests.
 # Idempotent: installs just what is missing (so a second run is quick).
 #
 set -euo pipefail
@@ -9,8 +10,10 @@ packages=(
   cmake g++ ninja-build ccache lld-22
   # MLIR/LLVM 22
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
-  # ONNX 1.12 protos and library; Protobuf
-  libonnx-dev libprotobuf-dev protobuf-compiler
+  # ONNX 1.12 protos and library; Protobuf; BLAS for the CPU runtime
+  libonnx-dev libprotobuf-dev protobuf-compiler libopenblas-dev
+  # the program-loader fuzzer (clang's libFuzzer and sanitizers)
+  clang-22 libclang-rt-22-dev
   # tests: GoogleTest, ONNX node tests, onnx.helper fixtures, PyTorch and
   # NumPy as references, torchvision for the exported models
   libgtest-dev libonnx-testdata python3-onnx python3-numpy python3-torch
@@ -23,15 +26,26 @@ for p in "${packages[@]}"; do
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
-fi
-echo "install-deps: installing ${missing[*]}"
-if [[ $(id -u) -ne 0 ]]; then
-  SUDO=sudo
 else
-  SUDO=
+  echo "install-deps: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    SUDO=sudo
+  else
+    SUDO=
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# onnxruntime, the oracle of the runtime's end-to-end tests, is not packaged
+# by Debian: it goes into the python3 on PATH (not Debian's, whose packages
+# pip must not touch). The tests that need it are skipped where it is absent.
+ort_python=${MLG_ORT_PYTHON:-$(command -v python3 || true)}
+if [[ -n "$ort_python" && "$ort_python" != /usr/bin/python3 ]]; then
+  if ! "$ort_python" -c "import onnxruntime, onnx, numpy" 2>/dev/null; then
+    echo "install-deps: pip install onnxruntime onnx numpy into $ort_python"
+    "$ort_python" -m pip install -q --disable-pip-version-check onnxruntime onnx numpy
+  fi
+fi
 echo "install-deps: done"

@@ -3,6 +3,7 @@
 # the passes and the tools, and the GoogleTest unit tests (test/unit).
 
 import os
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -26,8 +27,21 @@ config.substitutions.append(("%mlg_obj", config.mlg_obj_root))
 
 llvm_config.add_tool_substitutions(["mlg-opt", "mlg-translate"], [config.mlg_tools_dir])
 
+# onnxruntime is the oracle of the runtime's end-to-end tests.
+config.substitutions.append(("%ort_python", config.ort_python))
+try:
+    subprocess.run([config.ort_python, "-c", "import onnxruntime, onnx, numpy"],
+                   check=True, capture_output=True, timeout=60)
+    config.available_features.add("onnxruntime")
+except (OSError, subprocess.SubprocessError):
+    pass
+
 if os.path.isdir(config.onnx_node_tests):
     config.available_features.add("onnx-node-tests")
+
+# The libFuzzer build of the program loader (clang-22; see runtime/fuzz).
+if os.path.exists(os.path.join(config.mlg_tools_dir, "mlg-program-fuzzer")):
+    config.available_features.add("fuzzer")
 
 # The exported benchmark models (the `mlg-models` target writes them).
 config.substitutions.append(("%models", config.models_dir))

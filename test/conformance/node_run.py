@@ -11,6 +11,23 @@ on the test's input_*.pb (and its initializers as weights), and compare every
 output with output_*.pb: floats within rtol 1e-4 and atol 1e-5 (NaN equal to
 NaN), integers and booleans exactly.
 
+Three kinds of case are checked against something other than their
+output_*.pb, because those files cannot be matched or are wrong:
+  - training-mode Dropout (test_training_dropout*): the expected outputs
+    come from NumPy's random generator. Checked instead: every output value
+    is 0 or x / (1 - ratio), the mask output agrees with it, and the number
+    of dropped values is within 5 standard deviations of size * ratio.
+  - the expanded window functions (test_*window*_expanded): this ONNX
+    release's expected values are off by up to 1.5e-4 (onnxruntime agrees
+    with mlg, not with them). Checked instead against the window's formula
+    evaluated in float64.
+  - BFLOAT16 tensors: this release stores them as UINT16 in the data files
+    (and numpy_helper does not decode them consistently). Inputs are
+    re-tagged BFLOAT16 where the model declares it; outputs are decoded by
+    hand to float32 on both sides and compared within one bfloat16 step
+    (rtol 2^-7): this release's expected casts to bfloat16 truncate, where
+    mlg rounds to nearest even as PyTorch and later ONNX releases do.
+
 States: passed; failed (wrong shape, type or values); unsupported (the
 compiler or the runtime rejects it with a clear error); crashed (a signal,
 another exit status, or an error without a message). Fails (exit 1) on any
@@ -47,7 +64,7 @@ def clean_error(p):
     return p is not None and p.returncode == 1 and "error" in p.stderr
 
 
-def compare(expected, got):
+def compare(expected, got, rtol=1e-4):
     if expected.dtype != got.dtype:
         return f"type {got.dtype} != {expected.dtype}"
     if expected.shape != got.shape:
@@ -55,7 +72,7 @@ def compare(expected, got):
     if expected.dtype.kind == "f":
         e = expected.astype(np.float64)
         g = got.astype(np.float64)
-        ok = np.isclose(g, e, rtol=1e-4, atol=1e-5, equal_nan=True)
+        ok = np.isclose(g, e, rtol=rtol, atol=1e-5, equal_nan=True)
         if not ok.all():
             i = np.argmax(~ok.reshape(-1))
             return (f"{(~ok).sum()} of {ok.size} values differ, e.g. "
@@ -63,6 +80,59 @@ def compare(expected, got):
         return None
     if not np.array_equal(expected, got):
         return f"{np.sum(expected != got)} of {expected.size} values differ"
+    return None
+
+
+def load_tensor(path, bf16=False):
+    """A TensorProto file as a NumPy array; BFLOAT16 (or UINT16 if `bf16`)
+    decoded to float32."""
+    t = onnx.load_tensor(path)
+    if not (t.data_type == onnx.TensorProto.BFLOAT16 or
+            (bf16 and t.data_type == onnx.TensorProto.UINT16)):
+        return numpy_helper.to_array(t)
+    if t.raw_data:
+        bits = np.frombuffer(t.raw_data, dtype="<u2").astype(np.uint32)
+    else:
+        bits = np.array(t.int32_data, dtype=np.uint32) & 0xFFFF
+    return (bits << 16).view(np.float32).reshape(tuple(t.dims))
+
+
+WINDOWS = {"hann": (0.5, 0.5, 0.0), "hamming": (25 / 46, 21 / 46, 0.0),
+           "blackman": (0.42, 0.5, 0.08)}
+
+
+def window_reference(name, data):
+    """The window function test `name` computes, in float64."""
+    kind = re.match(r"test_(\w+?)window", name).group(1)
+    a0, a1, a2 = WINDOWS[kind]
+    size = int(load_tensor(os.path.join(data, "input_0.pb")))
+    n = np.arange(size, dtype=np.float64)
+    period = size - 1 if "symmetric" in name else size
+    w = a0 - a1 * np.cos(2 * np.pi * n / period) + a2 * np.cos(4 * np.pi * n / period)
+    return [w.astype(np.float32)]
+
+
+def check_dropout(data, outputs):
+    """Training-mode dropout: a valid mask and a plausible drop count."""
+    x = load_tensor(os.path.join(data, "input_0.pb")).astype(np.float64)
+    ratio_file = os.path.join(data, "input_1.pb")
+    ratio = float(load_tensor(ratio_file)) if os.path.exists(ratio_file) else 0.5
+    y = outputs[0].astype(np.float64)
+    kept = np.isclose(y, x / (1 - ratio), rtol=1e-5, atol=1e-6)
+    dropped = y == 0
+    if not np.all(kept | dropped):
+        return "output 0: values that are neither 0 nor x / (1 - ratio)"
+    if len(outputs) > 1:
+        mask = outputs[1]
+        if mask.dtype != np.bool_ or mask.shape != x.shape:
+            return "output 1: the mask is not a boolean of the input's shape"
+        if not np.all(np.where(mask, kept, dropped)):
+            return "output 1: the mask disagrees with output 0"
+    n = x.size
+    spread = 5 * np.sqrt(n * ratio * (1 - ratio)) + 1
+    drops = int(np.sum(~kept))
+    if abs(drops - n * ratio) > spread:
+        return f"{drops} of {n} values dropped at ratio {ratio}"
     return None
 
 
@@ -102,8 +172,18 @@ def run_test(binp, runner, test_dir, poison, work):
     os.makedirs(out, exist_ok=True)
     cmd = [runner, "run", program, f"--output-dir={out}",
            f"--weights={model_path}"]
-    cmd += [f"--input={n}={os.path.join(data, f'input_{k}.pb')}"
-            for k, n in enumerate(inputs) if n not in binds]
+    declared = {i.name: i.type.tensor_type.elem_type for i in graph_inputs(model)}
+    for k, n in enumerate(inputs):
+        if n in binds:
+            continue
+        path = os.path.join(data, f"input_{k}.pb")
+        t = onnx.load_tensor(path)
+        if (declared[n] == onnx.TensorProto.BFLOAT16
+                and t.data_type == onnx.TensorProto.UINT16):
+            t.data_type = onnx.TensorProto.BFLOAT16
+            path = os.path.join(wdir, f"input_{k}.pb")
+            onnx.save_tensor(t, path)
+        cmd.append(f"--input={n}={path}")
     if poison:
         cmd.append("--poison")
     p = run(cmd)
@@ -111,17 +191,30 @@ def run_test(binp, runner, test_dir, poison, work):
         return "crashed", f"mlg-run: {(p.stderr[-300:] if p else 'timeout')}"
     if p.returncode != 0:
         return "unsupported", "run: " + p.stderr.strip()[:300]
-    k = 0
-    while os.path.exists(os.path.join(data, f"output_{k}.pb")):
-        exp = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, f"output_{k}.pb")))
+    bf16 = [o.type.tensor_type.elem_type == onnx.TensorProto.BFLOAT16
+            for o in model.graph.output]
+    expected = []
+    while os.path.exists(os.path.join(data, f"output_{len(expected)}.pb")):
+        k = len(expected)
+        expected.append(load_tensor(os.path.join(data, f"output_{k}.pb"),
+                                    bf16=k < len(bf16) and bf16[k]))
+    outputs = []
+    for k in range(len(expected)):
         got_path = os.path.join(out, f"output_{k}.pb")
         if not os.path.exists(got_path):
             return "failed", f"output {k} missing"
-        got = numpy_helper.to_array(onnx.load_tensor(got_path))
-        why = compare(exp, got)
+        outputs.append(load_tensor(got_path))
+    if name.startswith("test_training_dropout"):
+        why = check_dropout(data, outputs)
         if why:
-            return "failed", f"output {k}: {why}"
-        k += 1
+            return "failed", why
+    else:
+        if re.match(r"test_\w+window\w*_expanded$", name):
+            expected = window_reference(name, data)
+        for k, (exp, got) in enumerate(zip(expected, outputs)):
+            why = compare(exp, got, rtol=2**-7 if k < len(bf16) and bf16[k] else 1e-4)
+            if why:
+                return "failed", f"output {k}: {why}"
     shutil.rmtree(wdir, ignore_errors=True)
     return "passed", ""
 
