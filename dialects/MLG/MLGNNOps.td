@@ -100,7 +100,8 @@ def MLG_BatchNormOp : MLG_InferredOp<"batch_norm", [MLG_InPlaceElementwise]> {
     `var` and returns them unchanged as `running_mean`/`running_var`. In
     training form it normalizes with the batch statistics and returns the
     updated running statistics `running * momentum + batch * (1 - momentum)`
-    (the batch variance unbiased there, as ONNX specifies).
+    (the biased batch variance there, as ONNX's reference computes it;
+    PyTorch's own running variance uses the unbiased one).
 
     ```mlir
     %y, %m, %v = mlg.batch_norm %x, %s, %b, %mean, %var {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, training = true} : (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>)

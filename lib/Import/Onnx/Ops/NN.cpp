@@ -163,7 +163,8 @@ static LogicalResult importAveragePool(NodeContext &ctx) {
   SmallVector<NamedAttribute> attrs;
   auto include = ctx.getInt("count_include_pad", 0);
   if (failed(include) ||
-      failed(getPoolWindow(ctx, w, /*hasDilations=*/false, attrs)))
+      // AveragePool has `dilations` from opset 19 on.
+      failed(getPoolWindow(ctx, w, ctx.opset >= 19, attrs)))
     return failure();
   attrs.push_back(ctx.boolAttr("count_include_pad", *include != 0));
   auto out = ctx.create1<AveragePoolOp>({ctx.input(0)}, attrs);
