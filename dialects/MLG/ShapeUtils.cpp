@@ -7,6 +7,8 @@
 
 #include "mlg/Dialect/MLG/ShapeUtils.h"
 
+#include "mlg_rt/shape_math.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -46,46 +48,23 @@ std::optional<int64_t> checkedByteSize(ShapedType type) {
   return bytes;
 }
 
+// The two below are the runtime's (mlg_rt/shape_math.h), so that a program
+// the compiler accepts is one the runtime's kernel checks accept.
+
 std::optional<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
-  size_t rank = std::max(a.size(), b.size());
-  llvm::SmallVector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da == db || db == 1)
-      out[i] = da;
-    else if (da == 1)
-      out[i] = db;
-    else
-      return std::nullopt;
-  }
-  return out;
+  auto out = mlg_rt::broadcastShapes(a.data(), a.size(), b.data(), b.size());
+  if (!out)
+    return std::nullopt;
+  return llvm::SmallVector<int64_t>(out->begin(), out->end());
 }
 
 std::optional<int64_t> windowOutputSize(int64_t in, int64_t kernel,
                                         int64_t stride, int64_t dilation,
                                         int64_t padBegin, int64_t padEnd,
                                         bool ceilMode) {
-  if (in < 0 || kernel <= 0 || stride <= 0 || dilation <= 0)
-    return std::nullopt;
-  int64_t span, padded;
-  if (llvm::MulOverflow(kernel - 1, dilation, span) ||
-      llvm::AddOverflow(in, padBegin, padded) ||
-      llvm::AddOverflow(padded, padEnd, padded))
-    return std::nullopt;
-  int64_t room = padded - (span + 1);
-  if (room < 0)
-    return std::nullopt;
-  int64_t out = room / stride + 1;
-  if (ceilMode && room % stride != 0) {
-    ++out;
-    // As PyTorch and later ONNX opsets: the last window must start inside
-    // the input or its leading padding.
-    if ((out - 1) * stride >= in + padBegin)
-      --out;
-  }
-  return out;
+  return mlg_rt::windowOutputSize(in, kernel, stride, dilation, padBegin,
+                                  padEnd, ceilMode);
 }
 
 } // namespace mlg

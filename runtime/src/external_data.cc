@@ -1,6 +1,6 @@
 // external_data.cc - where ONNX external data may live.
 
-#include "external_data.h"
+#include "mlg_rt/external_data.h"
 
 #include <climits>
 #include <cstdlib>

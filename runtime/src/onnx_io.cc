@@ -2,7 +2,7 @@
 
 #include "onnx_io.h"
 
-#include "external_data.h"
+#include "mlg_rt/external_data.h"
 #include "program.h"
 
 #include "onnx/onnx_pb.h"

@@ -12,6 +12,8 @@
 #include "ModelFile.h"
 #include "Tensors.h"
 
+#include "mlg_rt/external_data.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
@@ -217,40 +219,12 @@ FailureOr<std::unique_ptr<ModelFile>> ModelFile::open(StringRef path,
 FailureOr<std::string>
 mlg::onnx_import::resolveExternalPath(StringRef directory, StringRef location,
                                       std::string &why) {
-  if (location.empty()) {
-    why = "its location is empty";
+  // The runtime's weight loader applies the same rules (one implementation).
+  std::string resolved;
+  if (!mlg_rt::resolveExternalDataPath(directory.str(), location.str(),
+                                       &resolved, &why))
     return failure();
-  }
-  if (llvm::sys::path::is_absolute(location) || location.starts_with("/") ||
-      location.contains('\\') || location.contains(':')) {
-    why = "its location '" + location.str() +
-          "' is absolute; it must be relative to the model's folder";
-    return failure();
-  }
-  for (StringRef part : llvm::make_range(llvm::sys::path::begin(location),
-                                         llvm::sys::path::end(location))) {
-    if (part == "..") {
-      why = "its location '" + location.str() + "' leaves the model's folder";
-      return failure();
-    }
-  }
-  SmallString<256> joined(directory);
-  llvm::sys::path::append(joined, location);
-  SmallString<256> realFile, realDir;
-  if (llvm::sys::fs::real_path(joined, realFile) ||
-      llvm::sys::fs::real_path(directory, realDir)) {
-    why = "its file '" + std::string(joined) + "' does not exist";
-    return failure();
-  }
-  StringRef prefix(realDir);
-  if (!StringRef(realFile).starts_with(prefix) ||
-      realFile.size() <= prefix.size() ||
-      !llvm::sys::path::is_separator(realFile[prefix.size()])) {
-    why = "its location '" + location.str() +
-          "' resolves (through a symbolic link) outside the model's folder";
-    return failure();
-  }
-  return std::string(realFile);
+  return resolved;
 }
 
 FailureOr<TensorBytes>

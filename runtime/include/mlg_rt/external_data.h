@@ -6,8 +6,8 @@
 // inside the model's folder. ONNX 1.12's own checker lets several of these
 // through; this was a real vulnerability.
 
-#ifndef MLG_RT_SRC_EXTERNAL_DATA_H
-#define MLG_RT_SRC_EXTERNAL_DATA_H
+#ifndef MLG_RT_EXTERNAL_DATA_H
+#define MLG_RT_EXTERNAL_DATA_H
 
 #include <string>
 
@@ -21,4 +21,4 @@ bool resolveExternalDataPath(const std::string &directory,
 
 } // namespace mlg_rt
 
-#endif // MLG_RT_SRC_EXTERNAL_DATA_H
+#endif // MLG_RT_EXTERNAL_DATA_H
