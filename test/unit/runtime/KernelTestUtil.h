@@ -20,6 +20,38 @@
 
 namespace mlg_rt::test {
 
+/// Element count of a shape (small test shapes: no overflow check).
+inline int64_t numelOf(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+inline bool isIntType(DType t) { return isSignedInt(t) || isUnsignedInt(t); }
+
+/// A value as the type stores it: wrapped to the type's width for integers.
+inline double wrapTo(DType t, uint64_t v) {
+  switch (t) {
+  case DType::I8:
+    return int8_t(v);
+  case DType::I16:
+    return int16_t(v);
+  case DType::I32:
+    return int32_t(v);
+  case DType::I64:
+    return double(int64_t(v));
+  case DType::U8:
+    return uint8_t(v);
+  case DType::U16:
+    return uint16_t(v);
+  case DType::U32:
+    return uint32_t(v);
+  default:
+    return double(v);
+  }
+}
+
 class KernelHarness {
 public:
   explicit KernelHarness(std::string kernel);

@@ -19,15 +19,6 @@ using namespace mlg_rt::test;
 
 namespace {
 
-int64_t numelOf(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
-bool isIntType(DType t) { return isSignedInt(t) || isUnsignedInt(t); }
-
 /// Random values the type holds exactly: small integers (non-negative for
 /// unsigned types) or multiples of 1/4.
 std::vector<double> randomValues(std::mt19937 &rng, DType t, int64_t n) {
@@ -41,28 +32,6 @@ std::vector<double> randomValues(std::mt19937 &rng, DType t, int64_t n) {
       x = double(int(rng() % 17) - 8) / 4;
   }
   return v;
-}
-
-/// A value as the type stores it: wrapped to the type's width for integers.
-double wrapTo(DType t, uint64_t v) {
-  switch (t) {
-  case DType::I8:
-    return int8_t(v);
-  case DType::I16:
-    return int16_t(v);
-  case DType::I32:
-    return int32_t(v);
-  case DType::I64:
-    return double(int64_t(v));
-  case DType::U8:
-    return uint8_t(v);
-  case DType::U16:
-    return uint16_t(v);
-  case DType::U32:
-    return uint32_t(v);
-  default:
-    return double(v);
-  }
 }
 
 /// A double truncated and clamped to an integer type's range.

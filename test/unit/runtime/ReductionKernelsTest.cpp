@@ -20,31 +20,6 @@ using namespace mlg_rt::test;
 
 namespace {
 
-int64_t numelOf(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
-bool isIntType(DType t) { return isSignedInt(t) || isUnsignedInt(t); }
-
-double wrapTo(DType t, uint64_t v) {
-  switch (t) {
-  case DType::I8:
-    return int8_t(v);
-  case DType::I32:
-    return int32_t(v);
-  case DType::I64:
-    return double(int64_t(v));
-  case DType::U8:
-    return uint8_t(v);
-  default:
-    ADD_FAILURE() << "no wrap for " << dtypeName(t);
-    return 0;
-  }
-}
-
 double lowestOf(DType t) {
   switch (t) {
   case DType::I8:
