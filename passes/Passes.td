@@ -32,6 +32,94 @@ def ModelSummary : Pass<"mlg-model-summary", "mlir::ModuleOp"> {
   ];
 }
 
+def BuildTrainingStep : Pass<"mlg-build-training-step", "mlir::ModuleOp"> {
+  let summary = "Turn @forward into @train_step(inputs, labels) -> loss";
+  let description = [{
+    Builds the training step from the forward function, as Echo does inside
+    MXNet's graph compiler: adds the loss (and a `labels` argument), then
+    walks the schedule backwards asking each op for its gradient through
+    the GradientOpInterface, summing the gradients of values with several
+    uses, and updates every trainable parameter (a mutable global that is
+    not state and not frozen) with the optimizer as soon as its gradient is
+    complete and nothing reads the parameter any more. Batch norm in
+    training form stores its running statistics back. LSTMs are first
+    unrolled into one cell per time step (see -mlg-unroll-lstm).
+
+    The backward is built for every operand an op can differentiate;
+    gradients nobody needs (of frozen parameters, of inputs) are left to
+    -mlg-dead-node-elim. Optimizer state (velocities, Adam moments, the step
+    counter) becomes new mutable globals initialized to zeros.
+
+    ```
+    mlg-opt model.onnx --batch-size=32 \
+      --mlg-build-training-step="optimizer=momentum lr=0.1" --mlg-dead-node-elim
+    ```
+    gives
+    ```mlir
+    func.func @train_step(%x: tensor<32x3x224x224xf32> {mlg.name = "input"},
+                          %labels: tensor<32xi64> {mlg.name = "labels"})
+        -> (tensor<f32> {mlg.name = "loss"})
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"forward\"",
+           "The forward function to turn into the training step">,
+    Option<"loss", "loss", "std::string", /*default=*/"\"softmax-cross-entropy\"",
+           "softmax-cross-entropy (classes on the output's last axis, "
+           "int64 labels), mse (labels of the output's type), or none (the "
+           "forward's single output is the loss)">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "sgd, momentum, adam, or none (no updates)">,
+    Option<"lr", "lr", "double", /*default=*/"0.01", "Learning rate">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.9",
+           "Momentum of the momentum optimizer">,
+    Option<"nesterov", "nesterov", "bool", /*default=*/"false",
+           "Nesterov momentum">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "L2 weight decay, added to every gradient">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "Adam's beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam's beta2">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "Adam's epsilon">,
+    ListOption<"frozen", "frozen", "std::string",
+               "Parameters not to train: names, or prefixes ending in '*'">,
+    Option<"returnGradients", "return-gradients", "bool", /*default=*/"false",
+           "Also return each trained parameter's gradient ('grad:NAME')">,
+    Option<"inputGradients", "input-gradients", "bool", /*default=*/"false",
+           "Also return the gradient of every floating-point input "
+           "('grad:NAME'), for gradient checks">,
+  ];
+  let statistics = [
+    Statistic<"numParameters", "parameters", "Parameters trained">,
+    Statistic<"numBackwardOps", "backward-ops", "Ops built for the backward">,
+  ];
+  let dependentDialects = ["mlir::ml_program::MLProgramDialect"];
+}
+
+def UnrollLstm : Pass<"mlg-unroll-lstm", "mlir::func::FuncOp"> {
+  let summary = "Unroll every mlg.lstm into one cell op per time step";
+  let description = [{
+    The LSTM's training form: each direction of each mlg.lstm becomes a
+    chain of mlg.lstm_cell ops, one per time step, reading its slice of the
+    input and writing its hidden and cell states, so that gradients are per
+    time step and later passes can checkpoint at time-step granularity.
+    -mlg-build-training-step runs this first.
+  }];
+}
+
+def DeadNodeElim : Pass<"mlg-dead-node-elim", "mlir::func::FuncOp"> {
+  let summary = "Remove ops whose results nothing reads (Echo's DeadNodeElimination)";
+  let description = [{
+    Erases, in reverse schedule order, every op none of whose results is
+    read and that has no effect other than reading memory: the gradients of
+    frozen parameters and of inputs that the training-step builder leaves,
+    forward results only the dropped outputs used. Ops with effects
+    (optimizer updates, stores of running statistics) always stay.
+  }];
+  let statistics = [
+    Statistic<"numErased", "erased", "Ops erased">,
+  ];
+}
+
 def PlanMemory : Pass<"mlg-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Assign every transient tensor an offset in one arena";
   let description = [{

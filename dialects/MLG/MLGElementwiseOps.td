@@ -37,7 +37,7 @@ class MLG_UnaryOp<string mnemonic, Type type = MLG_FloatTensor,
 }
 
 def MLG_ReluOp : MLG_UnaryOp<"relu", MLG_SignedTensor>;
-def MLG_NegOp : MLG_UnaryOp<"neg", MLG_SignedTensor>;
+def MLG_NegOp : MLG_UnaryOp<"neg", MLG_SignedTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_AbsOp : MLG_UnaryOp<"abs", MLG_NumericTensor>;
 def MLG_SignOp : MLG_UnaryOp<"sign", MLG_NumericTensor>;
 def MLG_SqrtOp : MLG_UnaryOp<"sqrt">;
@@ -158,9 +158,9 @@ class MLG_LogicOp<string mnemonic>
     : MLG_BinaryOp<mnemonic, MLG_BoolTensor, MLG_BoolTensor, MLG_BoolTensor,
                    [Commutative]>;
 
-def MLG_AddOp : MLG_ArithOp<"add", [Commutative]>;
-def MLG_SubOp : MLG_ArithOp<"sub">;
-def MLG_MulOp : MLG_ArithOp<"mul", [Commutative]>;
+def MLG_AddOp : MLG_ArithOp<"add", [Commutative, DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_SubOp : MLG_ArithOp<"sub", [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_MulOp : MLG_ArithOp<"mul", [Commutative, DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_DivOp : MLG_ArithOp<"div">;
 def MLG_MaxOp : MLG_ArithOp<"max", [Commutative]>;
 def MLG_MinOp : MLG_ArithOp<"min", [Commutative]>;

@@ -155,7 +155,7 @@ def MLG_DropoutOp : MLG_InferredOp<"dropout", [MLG_InPlaceElementwise]> {
   let hasFolder = 1;
 }
 
-def MLG_GemmOp : MLG_InferredOp<"gemm"> {
+def MLG_GemmOp : MLG_InferredOp<"gemm", [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "alpha * op(A) * op(B) + beta * C";
   let description = [{
     ONNX Gemm: `A` is `[M, K]` (or `[K, M]` with `trans_a`), `B` is `[K, N]`
@@ -173,7 +173,8 @@ def MLG_GemmOp : MLG_InferredOp<"gemm"> {
                        "functional-type(operands, results)";
 }
 
-def MLG_MatMulOp : MLG_InferredOp<"matmul", [SameOperandsAndResultElementType]> {
+def MLG_MatMulOp : MLG_InferredOp<"matmul", [SameOperandsAndResultElementType,
+                                            DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "NumPy matmul: batched, broadcasting matrix product";
   let description = [{
     ```mlir

@@ -11,8 +11,10 @@
 
 include "MLGBase.td"
 
-class MLG_ReduceOp<string mnemonic, Type type = MLG_NumericTensor>
-    : MLG_InferredOp<mnemonic, [SameOperandsAndResultElementType]> {
+class MLG_ReduceOp<string mnemonic, Type type = MLG_NumericTensor,
+                   list<Trait> traits = []>
+    : MLG_InferredOp<mnemonic, !listconcat(traits,
+                                           [SameOperandsAndResultElementType])> {
   let summary = mnemonic # " over axes";
   let description = [{
     ```mlir
@@ -25,7 +27,8 @@ class MLG_ReduceOp<string mnemonic, Type type = MLG_NumericTensor>
 }
 
 def MLG_ReduceMeanOp : MLG_ReduceOp<"reduce_mean">;
-def MLG_ReduceSumOp : MLG_ReduceOp<"reduce_sum">;
+def MLG_ReduceSumOp : MLG_ReduceOp<"reduce_sum", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_ReduceMaxOp : MLG_ReduceOp<"reduce_max">;
 def MLG_ReduceMinOp : MLG_ReduceOp<"reduce_min">;
 def MLG_ReduceProdOp : MLG_ReduceOp<"reduce_prod">;

@@ -45,7 +45,8 @@ def MLG_ShapeOp : MLG_InferredOp<"shape"> {
   let hasFolder = 1;
 }
 
-def MLG_ReshapeOp : MLG_Op<"reshape", [Pure, SameOperandsAndResultElementType]> {
+def MLG_ReshapeOp : MLG_Op<"reshape", [Pure, SameOperandsAndResultElementType,
+                                      DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "reinterpret a tensor with another shape";
   let description = [{
     Same elements in row-major order, new static shape given by the result

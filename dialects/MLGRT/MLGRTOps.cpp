@@ -16,6 +16,23 @@
 using namespace mlir;
 using namespace mlg::rt;
 
+/// `(type, type, ...)`, possibly empty: a step's operand or result types.
+static ParseResult parseParenTypeList(OpAsmParser &parser,
+                                      SmallVectorImpl<Type> &types) {
+  if (parser.parseLParen())
+    return failure();
+  if (succeeded(parser.parseOptionalRParen()))
+    return success();
+  if (parser.parseTypeList(types))
+    return failure();
+  return parser.parseRParen();
+}
+
+static void printParenTypeList(OpAsmPrinter &printer, Operation *,
+                               TypeRange types) {
+  printer << "(" << types << ")";
+}
+
 #include "mlg/Dialect/MLGRT/MLGRTDialect.cpp.inc"
 #include "mlg/Dialect/MLGRT/MLGRTEnums.cpp.inc"
 #define GET_ATTRDEF_CLASSES

@@ -157,7 +157,8 @@ def MLGRT_StepOp : MLGRT_Op<"step", [AttrSizedOperandSegments]> {
                    OptionalAttr<DenseI64ArrayAttr>:$release);
   let assemblyFormat = [{
     $kernel `(` $inputs `)` `->` `(` $outputs `)` attr-dict `:`
-    `(` type($inputs) `)` `->` `(` type($outputs) `)`
+    custom<ParenTypeList>(type($inputs)) `->`
+    custom<ParenTypeList>(type($outputs))
   }];
   let hasVerifier = 1;
 }

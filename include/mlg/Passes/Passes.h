@@ -8,6 +8,8 @@
 #ifndef MLG_PASSES_PASSES_H
 #define MLG_PASSES_PASSES_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -33,6 +33,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringSet.h"
 
 #define DEBUG_TYPE "convert-mlg-to-runtime"
 
@@ -127,8 +128,11 @@ private:
     if (auto it = releases.find(&op); it != releases.end())
       pendingReleases.append(it->second);
     Location loc = op.getLoc();
-    if (auto load = dyn_cast<ml_program::GlobalLoadOp>(op))
-      return persistent(load.getResult(), load.getGlobal().getLeafReference());
+    if (auto load = dyn_cast<ml_program::GlobalLoadOp>(op)) {
+      StringRef name = load.getGlobal().getLeafReference();
+      globalOf[load.getResult()] = name;
+      return persistent(load.getResult(), name);
+    }
     if (auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op))
       return persistent(load.getResult(), load.getGlobal().getLeafReference());
     if (auto constant = dyn_cast<mlg::ConstantOp>(op)) {
@@ -154,22 +158,55 @@ private:
         return success();
       Operation *source = mapping.lookup(reshape.getInput()).getDefiningOp();
       if (auto p = dyn_cast<rt::PersistentOp>(source)) {
+        if (failed(checkNotUpdated(&op, reshape.getInput())))
+          return failure();
+        globalOf[reshape.getResult()] = globalOf.lookup(reshape.getInput());
         mapping.map(reshape.getResult(),
-                    rt::PersistentOp::create(builder, loc,
-                                             memrefOf(reshape.getType()),
-                                             p.getName(), p.getKind(),
-                                             p.getInitAttr()));
+                    rt::PersistentOp::create(
+                        builder, loc, memrefOf(reshape.getType()), p.getName(),
+                        p.getKind(), p.getInitAttr()));
         return success();
       }
       return op.emitError("reshape of a constant should have folded");
     }
-    if (!isa<MLGDialect>(op.getDialect()))
+    SmallVector<Value> inputs, outputs;
+    StringRef kernel = op.getName().stripDialect();
+    for (Value operand : op.getOperands()) {
+      if (failed(checkNotUpdated(&op, operand)))
+        return failure();
+      inputs.push_back(mapping.lookup(operand));
+    }
+    if (auto store = dyn_cast<ml_program::GlobalStoreOp>(op)) {
+      // A copy into the persistent tensor (batch norm's running statistics).
+      kernel = "copy";
+      FailureOr<Value> target = persistentOf(
+          loc, FlatSymbolRefAttr::get(store.getGlobal().getLeafReference()),
+          store.getValue().getType());
+      if (failed(target))
+        return failure();
+      outputs.push_back(*target);
+      updated.insert(store.getGlobal().getLeafReference());
+    } else if (!isa<MLGDialect>(op.getDialect())) {
       return op.emitError("cannot lower '")
              << op.getName() << "' to a runtime step";
-
-    SmallVector<Value> inputs, outputs;
-    for (Value operand : op.getOperands())
-      inputs.push_back(mapping.lookup(operand));
+    }
+    if (auto update = dyn_cast<GlobalUpdateOpInterface>(op)) {
+      // Updates in place: the globals it writes are the step's outputs, the
+      // globals it only reads come after the tensor operands.
+      for (FlatSymbolRefAttr read : update.getReadGlobals()) {
+        FailureOr<Value> p = persistentOf(loc, read, Type());
+        if (failed(p))
+          return failure();
+        inputs.push_back(*p);
+      }
+      for (FlatSymbolRefAttr written : update.getWrittenGlobals()) {
+        FailureOr<Value> p = persistentOf(loc, written, Type());
+        if (failed(p))
+          return failure();
+        outputs.push_back(*p);
+        updated.insert(written.getValue());
+      }
+    }
     for (Value result : op.getResults()) {
       Value buffer = arenaBuffer(result);
       if (!buffer)
@@ -178,11 +215,13 @@ private:
                << " has no planned offset";
       outputs.push_back(buffer);
     }
-    // The op's own attributes; the plan's are the step's business.
+    // The op's own attributes; the plan's and symbols are not the kernel's.
     SmallVector<NamedAttribute> attrs;
-    for (NamedAttribute attr : op.getAttrDictionary())
-      if (!attr.getName().getValue().starts_with("mlg."))
-        attrs.push_back(attr);
+    if (!isa<ml_program::GlobalStoreOp>(op))
+      for (NamedAttribute attr : op.getAttrDictionary())
+        if (!attr.getName().getValue().starts_with("mlg.") &&
+            !isa<SymbolRefAttr>(attr.getValue()))
+          attrs.push_back(attr);
     DenseI64ArrayAttr workspace;
     if (auto ws = getPlannedWorkspace(&op))
       workspace = builder.getDenseI64ArrayAttr({ws->first, ws->second});
@@ -192,27 +231,60 @@ private:
       release = builder.getDenseI64ArrayAttr(pendingReleases);
     pendingReleases.clear();
     rt::StepOp::create(
-        builder, loc, op.getName().stripDialect(), inputs, outputs,
-        builder.getDictionaryAttr(attrs), workspace, /*stream=*/0,
-        builder.getDenseI64ArrayAttr({}), /*record=*/-1,
+        builder, loc, kernel, inputs, outputs, builder.getDictionaryAttr(attrs),
+        workspace, /*stream=*/0, builder.getDenseI64ArrayAttr({}),
+        /*record=*/-1,
         name.empty() ? StringAttr() : builder.getStringAttr(name), release);
     return success();
+  }
+
+  /// A value read from a global after an op updated it in place would see
+  /// the new contents: the training-step builder orders updates after the
+  /// last read, and this checks it.
+  LogicalResult checkNotUpdated(Operation *op, Value operand) {
+    StringRef name = globalOf.lookup(operand);
+    if (name.empty() || !updated.contains(name))
+      return success();
+    return op->emitError("reads @")
+           << name << " after an earlier step updated it in place";
+  }
+
+  /// The persistent tensor of global `symbol` (of its own type if `type` is
+  /// null).
+  FailureOr<Value> persistentOf(Location loc, FlatSymbolRefAttr symbol,
+                                Type type) {
+    auto global = symbols.lookup<ml_program::GlobalOp>(symbol.getValue());
+    if (!global)
+      return emitError(loc, "names the unknown global ") << symbol;
+    Type t = type ? type : global.getType();
+    rt::PersistentKind kind = persistentKind(global);
+    rt::PersistentInitAttr init = initOf(global);
+    return rt::PersistentOp::create(builder, loc, memrefOf(t),
+                                    symbol.getValue(), kind, init)
+        .getResult();
+  }
+
+  rt::PersistentKind persistentKind(ml_program::GlobalOp global) {
+    if (!global.getIsMutable())
+      return rt::PersistentKind::table;
+    auto role = global->getAttrOfType<StringAttr>("mlg.role");
+    return role && role.getValue() == "state" ? rt::PersistentKind::state
+                                              : rt::PersistentKind::parameter;
+  }
+
+  rt::PersistentInitAttr initOf(ml_program::GlobalOp global) {
+    if (auto name = global->getAttrOfType<StringAttr>("mlg.init"))
+      if (auto parsed = rt::symbolizePersistentInit(name.getValue()))
+        return rt::PersistentInitAttr::get(builder.getContext(), *parsed);
+    return {};
   }
 
   LogicalResult persistent(Value value, StringRef symbol) {
     auto global = symbols.lookup<ml_program::GlobalOp>(symbol);
     if (!global)
       return func.emitError("loads the unknown global @") << symbol;
-    rt::PersistentKind kind = rt::PersistentKind::table;
-    if (global.getIsMutable()) {
-      auto role = global->getAttrOfType<StringAttr>("mlg.role");
-      kind = role && role.getValue() == "state" ? rt::PersistentKind::state
-                                                : rt::PersistentKind::parameter;
-    }
-    rt::PersistentInitAttr init;
-    if (auto name = global->getAttrOfType<StringAttr>("mlg.init"))
-      if (auto parsed = rt::symbolizePersistentInit(name.getValue()))
-        init = rt::PersistentInitAttr::get(builder.getContext(), *parsed);
+    rt::PersistentKind kind = persistentKind(global);
+    rt::PersistentInitAttr init = initOf(global);
     mapping.map(value, rt::PersistentOp::create(builder, value.getLoc(),
                                                 memrefOf(value.getType()),
                                                 symbol, kind, init));
@@ -225,6 +297,10 @@ private:
   rt::ProgramOp program;
   IRMapping mapping;
   DenseMap<Operation *, SmallVector<int64_t>> releases;
+  /// The global each persistent value (a load or a view of one) reads.
+  DenseMap<Value, StringRef> globalOf;
+  /// Globals some earlier step wrote.
+  llvm::StringSet<> updated;
   SmallVector<int64_t> pendingReleases;
 };
 

@@ -43,6 +43,9 @@ const KernelRegistry &kernels() {
     registerMatMulKernels(r);
     registerReductionKernels(r);
     registerRecurrentKernels(r);
+    registerNNGradKernels(r);
+    registerTensorGradKernels(r);
+    registerTrainingKernels(r);
     return r;
   }();
   return registry;

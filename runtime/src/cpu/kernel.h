@@ -79,6 +79,9 @@ void registerNNKernels(KernelRegistry &r);
 void registerMatMulKernels(KernelRegistry &r);
 void registerReductionKernels(KernelRegistry &r);
 void registerRecurrentKernels(KernelRegistry &r);
+void registerNNGradKernels(KernelRegistry &r);
+void registerTensorGradKernels(KernelRegistry &r);
+void registerTrainingKernels(KernelRegistry &r);
 
 } // namespace mlg_rt::cpu
 

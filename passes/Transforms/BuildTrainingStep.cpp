@@ -1,0 +1,445 @@
+//===- BuildTrainingStep.cpp - the training step from @forward ------------===//
+//
+// Implements -mlg-build-training-step: reverse-mode differentiation over the
+// schedule, as Echo does inside MXNet's graph compiler. The forward function
+//
+//   func.func @forward(%x) -> (%logits) {
+//     %w = ml_program.global_load @fc.weight
+//     %y = mlg.gemm %x, %w {trans_b = true}
+//     return %y
+//   }
+//
+// becomes
+//
+//   func.func @train_step(%x, %labels) -> (%loss) {
+//     %w = ml_program.global_load @fc.weight
+//     %y = mlg.gemm %x, %w {trans_b = true}
+//     %loss = mlg.softmax_cross_entropy %y, %labels
+//     %dy = mlg.softmax_cross_entropy_backward %one, %y, %labels
+//     %dx = mlg.matmul %dy, %w ...            (dead: DNE removes it)
+//     %dw = mlg.gemm %dy, %x {trans_a = true}
+//     mlg.sgd_update @fc.weight, %dw {lr = ...}
+//     return %loss
+//   }
+//
+// The backward is appended after the loss, in reverse order of the forward
+// ops; each parameter's update is placed as soon as its gradient is complete
+// and no op reads the parameter any more (so gradients die early, and the
+// in-place update never races a read).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlg/Passes/Passes.h"
+#include "mlg/Passes/Transforms/UnrollLstm.h"
+
+#include "mlg/Dialect/MLG/GradientUtils.h"
+#include "mlg/Dialect/MLG/MLGOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
+
+#define DEBUG_TYPE "mlg-build-training-step"
+
+namespace mlg {
+#define GEN_PASS_DEF_BUILDTRAININGSTEP
+#include "mlg/Passes/Passes.h.inc"
+} // namespace mlg
+
+using namespace mlir;
+using namespace mlg;
+
+namespace {
+
+enum class Optimizer { None, Sgd, Momentum, Adam };
+
+struct BuildTrainingStepPass
+    : mlg::impl::BuildTrainingStepBase<BuildTrainingStepPass> {
+  using BuildTrainingStepBase::BuildTrainingStepBase;
+
+  void runOnOperation() override;
+
+private:
+  bool isFrozen(StringRef name) const;
+  LogicalResult build(func::FuncOp func);
+  /// A new mutable global beside `like`, zero-initialized state.
+  FlatSymbolRefAttr stateGlobal(OpBuilder &b, ml_program::GlobalOp like,
+                                StringRef suffix, Type type);
+  LogicalResult emitUpdate(OpBuilder &b, Location loc,
+                           ml_program::GlobalOp param, Value grad);
+
+  ModuleOp module;
+  Optimizer opt = Optimizer::None;
+  FlatSymbolRefAttr stepCounter;
+  SymbolTable *symbols = nullptr;
+};
+
+} // namespace
+
+bool BuildTrainingStepPass::isFrozen(StringRef name) const {
+  for (const std::string &pattern : frozen) {
+    StringRef p(pattern);
+    if (p.ends_with("*") ? name.starts_with(p.drop_back()) : name == p)
+      return true;
+  }
+  return false;
+}
+
+FlatSymbolRefAttr BuildTrainingStepPass::stateGlobal(OpBuilder &b,
+                                                     ml_program::GlobalOp like,
+                                                     StringRef suffix,
+                                                     Type type) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfter(like);
+  std::string name = (like.getSymName() + "." + suffix).str();
+  auto global = ml_program::GlobalOp::create(
+      b, like.getLoc(), name, type, /*is_mutable=*/true,
+      ml_program::ExternAttr::get(b.getContext(), type),
+      /*sym_visibility=*/b.getStringAttr("private"));
+  global->setAttr("mlg.role", b.getStringAttr("state"));
+  global->setAttr("mlg.init", b.getStringAttr("zeros"));
+  symbols->insert(global);
+  return FlatSymbolRefAttr::get(global.getSymNameAttr());
+}
+
+LogicalResult BuildTrainingStepPass::emitUpdate(OpBuilder &b, Location loc,
+                                                ml_program::GlobalOp param,
+                                                Value grad) {
+  auto ref = FlatSymbolRefAttr::get(param.getSymNameAttr());
+  auto f64 = [&](double v) { return b.getF64FloatAttr(v); };
+  switch (opt) {
+  case Optimizer::None:
+    return success();
+  case Optimizer::Sgd:
+    SgdUpdateOp::create(b, loc, ref, grad, f64(lr), f64(weightDecay));
+    return success();
+  case Optimizer::Momentum: {
+    FlatSymbolRefAttr velocity =
+        stateGlobal(b, param, "velocity", param.getType());
+    MomentumUpdateOp::create(b, loc, ref, velocity, grad, f64(lr),
+                             f64(momentum), f64(weightDecay),
+                             b.getBoolAttr(nesterov));
+    return success();
+  }
+  case Optimizer::Adam: {
+    FlatSymbolRefAttr m = stateGlobal(b, param, "adam_m", param.getType());
+    FlatSymbolRefAttr v = stateGlobal(b, param, "adam_v", param.getType());
+    AdamUpdateOp::create(b, loc, ref, m, v, stepCounter, grad, f64(lr),
+                         f64(beta1), f64(beta2), f64(epsilon),
+                         f64(weightDecay));
+    return success();
+  }
+  }
+  return success();
+}
+
+LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  if (failed(unrollLstmForTraining(func)))
+    return failure();
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  Location loc = ret.getLoc();
+
+  // The loss, after the forward ops.
+  if (ret.getNumOperands() != 1)
+    return func.emitError("the training step needs a forward function with "
+                          "one output, @")
+           << func.getSymName() << " has " << ret.getNumOperands();
+  Value output = ret.getOperand(0);
+  auto outputType = dyn_cast<RankedTensorType>(output.getType());
+  if (!outputType || !isa<FloatType>(outputType.getElementType()))
+    return func.emitError("the forward output must be a floating-point "
+                          "tensor, got ")
+           << output.getType();
+  OpBuilder b(ret);
+  Value loss;
+  std::optional<Type> labelType;
+  if (this->loss == "softmax-cross-entropy") {
+    if (outputType.getRank() < 1)
+      return func.emitError("softmax-cross-entropy needs an output with "
+                            "classes on its last axis, got ")
+             << outputType;
+    labelType = RankedTensorType::get(outputType.getShape().drop_back(),
+                                      IntegerType::get(ctx, 64));
+  } else if (this->loss == "mse") {
+    labelType = outputType;
+  } else if (this->loss != "none") {
+    return func.emitError("unknown loss '")
+           << this->loss << "' (softmax-cross-entropy, mse or none)";
+  }
+  if (labelType) {
+    unsigned index = func.getNumArguments();
+    if (failed(func.insertArgument(index, *labelType,
+                                   b.getDictionaryAttr({b.getNamedAttr(
+                                       "mlg.name", b.getStringAttr("labels"))}),
+                                   loc)))
+      return failure();
+    Value labels = func.getArgument(index);
+    if (this->loss == "mse")
+      loss = MseLossOp::create(b, loc,
+                               RankedTensorType::get({}, elementTypeOf(output)),
+                               output, labels);
+    else
+      loss = SoftmaxCrossEntropyOp::create(
+          b, loc, RankedTensorType::get({}, elementTypeOf(output)), output,
+          labels);
+  } else {
+    if (outputType.getNumElements() != 1)
+      return func.emitError("loss=none needs a forward output of one "
+                            "element, got ")
+             << outputType;
+    loss = reshapeTo(b, loc, output, {});
+  }
+
+  // Forward ops (the loss included), in schedule order.
+  SmallVector<Operation *> forward;
+  for (Operation &op : body.without_terminator())
+    forward.push_back(&op);
+
+  // Trainable parameters: loads of mutable, non-state, unfrozen float globals.
+  DenseMap<Value, ml_program::GlobalOp> paramOf;
+  llvm::SetVector<ml_program::GlobalOp> params;
+  DenseSet<Value> requiresGrad;
+  for (Operation *op : forward) {
+    auto load = dyn_cast<ml_program::GlobalLoadOp>(op);
+    if (!load)
+      continue;
+    auto global = symbols->lookup<ml_program::GlobalOp>(
+        load.getGlobal().getLeafReference());
+    if (!global || !global.getIsMutable() ||
+        !isDifferentiableType(load.getType()))
+      continue;
+    auto role = global->getAttrOfType<StringAttr>("mlg.role");
+    if ((role && role.getValue() == "state") || isFrozen(global.getSymName()))
+      continue;
+    paramOf[load.getResult()] = global;
+    params.insert(global);
+    requiresGrad.insert(load.getResult());
+  }
+  SmallVector<std::pair<BlockArgument, StringAttr>> inputGrads;
+  if (inputGradients)
+    for (BlockArgument arg : func.getArguments())
+      if (isDifferentiableType(arg.getType())) {
+        requiresGrad.insert(arg);
+        auto name =
+            func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "mlg.name");
+        inputGrads.push_back({arg, name});
+      }
+  // What depends on them.
+  for (Operation *op : forward)
+    if (llvm::any_of(op->getOperands(),
+                     [&](Value v) { return requiresGrad.contains(v); }))
+      for (Value r : op->getResults())
+        if (isDifferentiableType(r.getType()))
+          requiresGrad.insert(r);
+
+  // Batch norm in training form writes its running statistics back.
+  for (Operation *op : forward) {
+    auto bn = dyn_cast<BatchNormOp>(op);
+    if (!bn || !bn.getTraining())
+      continue;
+    OpBuilder sb(bn->getContext());
+    sb.setInsertionPointAfter(bn);
+    for (auto [operand, result] :
+         {std::pair{bn.getMean(), bn.getRunningMean()},
+          std::pair{bn.getVar(), bn.getRunningVar()}}) {
+      auto load = operand.getDefiningOp<ml_program::GlobalLoadOp>();
+      if (!load)
+        continue;
+      auto global = symbols->lookup<ml_program::GlobalOp>(
+          load.getGlobal().getLeafReference());
+      if (global && global.getIsMutable())
+        ml_program::GlobalStoreOp::create(sb, bn.getLoc(), load.getGlobal(),
+                                          result);
+    }
+  }
+
+  // The step counter Adam's bias correction reads.
+  if (opt == Optimizer::Adam && !params.empty()) {
+    OpBuilder gb(module.getBodyRegion());
+    gb.setInsertionPointToStart(module.getBody());
+    auto type = RankedTensorType::get({}, IntegerType::get(ctx, 64));
+    auto counter = ml_program::GlobalOp::create(
+        gb, module.getLoc(), "mlg.step", type, /*is_mutable=*/true,
+        ml_program::ExternAttr::get(ctx, type), gb.getStringAttr("private"));
+    counter->setAttr("mlg.role", gb.getStringAttr("state"));
+    counter->setAttr("mlg.init", gb.getStringAttr("zeros"));
+    symbols->insert(counter);
+    stepCounter = FlatSymbolRefAttr::get(counter.getSymNameAttr());
+    OpBuilder fb(&body, body.begin());
+    IncrementStepOp::create(fb, func.getLoc(), stepCounter);
+  }
+
+  // How many forward ops still read each parameter load.
+  DenseMap<Value, unsigned> pendingReads;
+  for (auto &[value, global] : paramOf)
+    pendingReads[value] = std::distance(value.use_begin(), value.use_end());
+
+  // Reverse mode. The backward goes before the return, in reverse order.
+  DenseMap<Value, Value> grads;
+  auto accumulate = [&](Value v, Value g) -> LogicalResult {
+    if (g.getType() != v.getType())
+      return emitError(g.getLoc(), "gradient of type ")
+             << g.getType() << " for a value of type " << v.getType();
+    auto [it, inserted] = grads.try_emplace(v, g);
+    if (!inserted)
+      it->second = AddOp::create(b, g.getLoc(), it->second, g);
+    return success();
+  };
+  grads[loss] = scalarConstant(b, loc, elementTypeOf(loss), 1.0);
+  DenseSet<Operation *> forwardSet(forward.begin(), forward.end());
+  // Gradients of a parameter's loads, summed when all are complete.
+  DenseMap<ml_program::GlobalOp, unsigned> loadsLeft;
+  DenseMap<ml_program::GlobalOp, Value> paramGrad;
+  for (auto &[value, global] : paramOf)
+    ++loadsLeft[global];
+  SmallVector<std::pair<StringAttr, Value>> returnedGrads;
+
+  for (Operation *op : llvm::reverse(forward)) {
+    SmallVector<Value> resultGrads;
+    bool any = false;
+    for (Value r : op->getResults()) {
+      Value g = requiresGrad.contains(r) ? grads.lookup(r) : Value();
+      resultGrads.push_back(g);
+      any |= bool(g);
+    }
+    bool needs = llvm::any_of(
+        op->getOperands(), [&](Value v) { return requiresGrad.contains(v); });
+    if (any && needs) {
+      auto gradOp = dyn_cast<GradientOpInterface>(op);
+      if (!gradOp)
+        return op->emitError("mlg cannot differentiate '")
+               << op->getName()
+               << "': the op defines no gradient (freeze the parameters "
+                  "before it, or stop the gradient flowing through it)";
+      // Build, then check the contract: the new ops read only gradients,
+      // their own results, constants and the declared forward values.
+      Operation *before = b.getInsertionPoint() == body.begin()
+                              ? nullptr
+                              : &*std::prev(b.getInsertionPoint());
+      SmallVector<Value> operandGrads;
+      if (failed(gradOp.buildGradient(b, resultGrads, operandGrads)))
+        return failure();
+      SmallVector<Value> readList;
+      gradOp.getBackwardReads(readList);
+      DenseSet<Value> reads(readList.begin(), readList.end());
+      for (Operation *it = before ? before->getNextNode() : &body.front();
+           it && it != &*b.getInsertionPoint(); it = it->getNextNode()) {
+        ++numBackwardOps;
+        for (Value v : it->getOperands()) {
+          Operation *def = v.getDefiningOp();
+          bool forwardValue =
+              isa<BlockArgument>(v) || (def && forwardSet.contains(def));
+          if (forwardValue && !reads.contains(v) &&
+              !llvm::is_contained(resultGrads, v) &&
+              !(def && def->hasTrait<OpTrait::ConstantLike>()))
+            return op->emitError("the gradient of '")
+                   << op->getName()
+                   << "' reads a forward value it does not declare in "
+                      "getBackwardReads";
+        }
+      }
+      if (operandGrads.size() != op->getNumOperands())
+        return op->emitError("gradient returned ")
+               << operandGrads.size() << " operand gradients for "
+               << op->getNumOperands() << " operands";
+      for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+        if (g && requiresGrad.contains(operand))
+          if (failed(accumulate(operand, g)))
+            return failure();
+    }
+    // Parameters this op was the last reader of are complete now.
+    for (Value operand : op->getOperands()) {
+      auto it = pendingReads.find(operand);
+      if (it == pendingReads.end() || --it->second != 0)
+        continue;
+      ml_program::GlobalOp global = paramOf.lookup(operand);
+      Value g = grads.lookup(operand);
+      if (g) {
+        Value &sum = paramGrad[global];
+        sum = sum ? AddOp::create(b, g.getLoc(), sum, g).getResult() : g;
+      }
+      if (--loadsLeft[global] != 0 || !paramGrad.lookup(global))
+        continue;
+      ++numParameters;
+      Value total = paramGrad.lookup(global);
+      if (returnGradients)
+        returnedGrads.push_back(
+            {b.getStringAttr("grad:" + global.getSymName()), total});
+      if (failed(emitUpdate(b, op->getLoc(), global, total)))
+        return failure();
+    }
+  }
+
+  // The outputs: the loss, then the requested gradients.
+  SmallVector<Value> results{loss};
+  SmallVector<Attribute> names{b.getDictionaryAttr(
+      {b.getNamedAttr("mlg.name", b.getStringAttr("loss"))})};
+  auto addResult = [&](StringAttr name, Value v) {
+    results.push_back(v);
+    names.push_back(b.getDictionaryAttr({b.getNamedAttr("mlg.name", name)}));
+  };
+  for (auto &[name, g] : returnedGrads)
+    addResult(name, g);
+  for (auto &[arg, name] : inputGrads) {
+    Value g = grads.lookup(arg);
+    if (!g)
+      return func.emitError("input '")
+             << (name ? name.getValue() : "") << "' gets no gradient";
+    addResult(b.getStringAttr("grad:" + (name ? name.getValue() : "input")), g);
+  }
+  ret->setOperands(results);
+  func.setFunctionType(FunctionType::get(ctx, func.getArgumentTypes(),
+                                         ValueRange(results).getTypes()));
+  func.setAllResultAttrs(names);
+  func.setSymName("train_step");
+  return success();
+}
+
+void BuildTrainingStepPass::runOnOperation() {
+  module = getOperation();
+  if (optimizer == "none")
+    opt = Optimizer::None;
+  else if (optimizer == "sgd")
+    opt = Optimizer::Sgd;
+  else if (optimizer == "momentum")
+    opt = Optimizer::Momentum;
+  else if (optimizer == "adam")
+    opt = Optimizer::Adam;
+  else {
+    module.emitError("unknown optimizer '")
+        << optimizer << "' (sgd, momentum, adam or none)";
+    return signalPassFailure();
+  }
+  if (!(lr >= 0) || !(weightDecay >= 0) || !(momentum >= 0 && momentum < 1) ||
+      !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) ||
+      !(epsilon >= 0)) {
+    module.emitError("optimizer settings out of range: lr and weight-decay "
+                     "must be >= 0, momentum, beta1 and beta2 in [0, 1)");
+    return signalPassFailure();
+  }
+  SymbolTable table(module);
+  symbols = &table;
+  auto func = table.lookup<func::FuncOp>(entry);
+  if (!func || func.isExternal()) {
+    module.emitError("no function @") << entry << " to train";
+    return signalPassFailure();
+  }
+  if (table.lookup("train_step")) {
+    module.emitError("the module already has a @train_step");
+    return signalPassFailure();
+  }
+  if (!func.getBody().hasOneBlock()) {
+    func.emitError("the forward function must have one block");
+    return signalPassFailure();
+  }
+  if (failed(build(func)))
+    return signalPassFailure();
+  // The symbol table still knows the function by its old name.
+  table.remove(func);
+  table.insert(func);
+}
