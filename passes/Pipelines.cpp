@@ -23,7 +23,35 @@ void mlg::buildLowerPipeline(OpPassManager &pm,
   pm.addPass(createConvertMLGToRuntime());
 }
 
+void mlg::buildTrainPipeline(OpPassManager &pm,
+                             const TrainPipelineOptions &options) {
+  BuildTrainingStepOptions step;
+  step.loss = options.loss;
+  step.optimizer = options.optimizer;
+  step.lr = options.lr;
+  step.momentum = options.momentum;
+  step.nesterov = options.nesterov;
+  step.weightDecay = options.weightDecay;
+  step.beta1 = options.beta1;
+  step.beta2 = options.beta2;
+  step.epsilon = options.epsilon;
+  step.frozen.assign(options.frozen.begin(), options.frozen.end());
+  pm.addPass(createBuildTrainingStep(step));
+  pm.addNestedPass<func::FuncOp>(createDeadNodeElim());
+  LowerPipelineOptions lower;
+  lower.alignment = options.alignment;
+  lower.searchIterations = options.searchIterations;
+  lower.memoryReport = options.memoryReport;
+  buildLowerPipeline(pm, lower);
+}
+
 void mlg::registerMLGPipelines() {
+  PassPipelineRegistration<TrainPipelineOptions>(
+      "mlg-train-pipeline",
+      "Build the training step, remove dead nodes, plan memory and lower to "
+      "a runtime program (mlg-build-training-step, mlg-dead-node-elim, "
+      "mlg-lower-pipeline)",
+      buildTrainPipeline);
   PassPipelineRegistration<LowerPipelineOptions>(
       "mlg-lower-pipeline",
       "Plan memory and lower every function to a runtime program "

@@ -39,6 +39,15 @@ except (OSError, subprocess.SubprocessError):
 if os.path.isdir(config.onnx_node_tests):
     config.available_features.add("onnx-node-tests")
 
+# PyTorch (Debian's python3-torch) is the reference of whole-model gradients.
+try:
+    subprocess.run([config.python, "-c", "import torch, torchvision"],
+                   check=True, capture_output=True, timeout=120)
+    config.available_features.add("torch")
+except (OSError, subprocess.SubprocessError):
+    lit_config.note("python3-torch is absent: the gradient checks against "
+                    "PyTorch are skipped")
+
 # The libFuzzer build of the program loader (clang-22; see runtime/fuzz).
 if os.path.exists(os.path.join(config.mlg_tools_dir, "mlg-program-fuzzer")):
     config.available_features.add("fuzzer")

@@ -75,6 +75,7 @@ private:
   Optimizer opt = Optimizer::None;
   FlatSymbolRefAttr stepCounter;
   SymbolTable *symbols = nullptr;
+  DenseMap<Operation *, Operation *> lastStateOf;
 };
 
 } // namespace
@@ -93,7 +94,9 @@ FlatSymbolRefAttr BuildTrainingStepPass::stateGlobal(OpBuilder &b,
                                                      StringRef suffix,
                                                      Type type) {
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointAfter(like);
+  // After the parameter and the state made for it before, in order.
+  Operation *&after = lastStateOf[like];
+  b.setInsertionPointAfter(after ? after : like.getOperation());
   std::string name = (like.getSymName() + "." + suffix).str();
   auto global = ml_program::GlobalOp::create(
       b, like.getLoc(), name, type, /*is_mutable=*/true,
@@ -102,6 +105,7 @@ FlatSymbolRefAttr BuildTrainingStepPass::stateGlobal(OpBuilder &b,
   global->setAttr("mlg.role", b.getStringAttr("state"));
   global->setAttr("mlg.init", b.getStringAttr("zeros"));
   symbols->insert(global);
+  after = global;
   return FlatSymbolRefAttr::get(global.getSymNameAttr());
 }
 
@@ -411,26 +415,27 @@ void BuildTrainingStepPass::runOnOperation() {
   else if (optimizer == "adam")
     opt = Optimizer::Adam;
   else {
-    module.emitError("unknown optimizer '")
+    emitError(module.getLoc(), "unknown optimizer '")
         << optimizer << "' (sgd, momentum, adam or none)";
     return signalPassFailure();
   }
   if (!(lr >= 0) || !(weightDecay >= 0) || !(momentum >= 0 && momentum < 1) ||
       !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) ||
       !(epsilon >= 0)) {
-    module.emitError("optimizer settings out of range: lr and weight-decay "
-                     "must be >= 0, momentum, beta1 and beta2 in [0, 1)");
+    emitError(module.getLoc(),
+              "optimizer settings out of range: lr and weight-decay "
+              "must be >= 0, momentum, beta1 and beta2 in [0, 1)");
     return signalPassFailure();
   }
   SymbolTable table(module);
   symbols = &table;
   auto func = table.lookup<func::FuncOp>(entry);
   if (!func || func.isExternal()) {
-    module.emitError("no function @") << entry << " to train";
+    emitError(module.getLoc(), "no function @") << entry << " to train";
     return signalPassFailure();
   }
   if (table.lookup("train_step")) {
-    module.emitError("the module already has a @train_step");
+    emitError(module.getLoc(), "the module already has a @train_step");
     return signalPassFailure();
   }
   if (!func.getBody().hasOneBlock()) {

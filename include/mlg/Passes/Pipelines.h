@@ -35,7 +35,56 @@ struct LowerPipelineOptions
 void buildLowerPipeline(mlir::OpPassManager &pm,
                         const LowerPipelineOptions &options);
 
-/// Registers every mlg pipeline (mlg-lower-pipeline).
+struct TrainPipelineOptions
+    : public mlir::PassPipelineOptions<TrainPipelineOptions> {
+  Option<std::string> loss{*this, "loss",
+                           llvm::cl::desc("softmax-cross-entropy, mse or none"),
+                           llvm::cl::init("softmax-cross-entropy")};
+  Option<std::string> optimizer{*this, "optimizer",
+                                llvm::cl::desc("sgd, momentum, adam or none"),
+                                llvm::cl::init("sgd")};
+  Option<double> lr{*this, "lr", llvm::cl::desc("Learning rate"),
+                    llvm::cl::init(0.01)};
+  Option<double> momentum{*this, "momentum",
+                          llvm::cl::desc("Momentum (optimizer=momentum)"),
+                          llvm::cl::init(0.9)};
+  Option<bool> nesterov{*this, "nesterov", llvm::cl::desc("Nesterov momentum"),
+                        llvm::cl::init(false)};
+  Option<double> weightDecay{*this, "weight-decay",
+                             llvm::cl::desc("L2 weight decay"),
+                             llvm::cl::init(0.0)};
+  Option<double> beta1{*this, "beta1", llvm::cl::desc("Adam's beta1"),
+                       llvm::cl::init(0.9)};
+  Option<double> beta2{*this, "beta2", llvm::cl::desc("Adam's beta2"),
+                       llvm::cl::init(0.999)};
+  Option<double> epsilon{*this, "epsilon", llvm::cl::desc("Adam's epsilon"),
+                         llvm::cl::init(1e-8)};
+  ListOption<std::string> frozen{
+      *this, "frozen",
+      llvm::cl::desc("Parameters not to train: names, or prefixes ending in "
+                     "'*'")};
+  Option<int64_t> alignment{
+      *this, "alignment",
+      llvm::cl::desc("Alignment of arena buffers, in bytes"),
+      llvm::cl::init(256)};
+  Option<int64_t> searchIterations{
+      *this, "search-iterations",
+      llvm::cl::desc("Local-search steps of the memory planner"),
+      llvm::cl::init(2000)};
+  Option<std::string> memoryReport{
+      *this, "memory-report",
+      llvm::cl::desc(
+          "Also write the memory report here (JSON; the SVG beside it)"),
+      llvm::cl::init("")};
+};
+
+/// The main job: builds the training step from @forward
+/// (mlg-build-training-step), removes what it does not need
+/// (mlg-dead-node-elim), plans memory and lowers to a runtime program.
+void buildTrainPipeline(mlir::OpPassManager &pm,
+                        const TrainPipelineOptions &options);
+
+/// Registers every mlg pipeline (mlg-lower-pipeline, mlg-train-pipeline).
 void registerMLGPipelines();
 
 } // namespace mlg
