@@ -36,30 +36,31 @@ class MLG_UnaryOp<string mnemonic, Type type = MLG_FloatTensor,
   let hasFolder = 1;
 }
 
-def MLG_ReluOp : MLG_UnaryOp<"relu", MLG_SignedTensor>;
+def MLG_ReluOp : MLG_UnaryOp<"relu", MLG_SignedTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_NegOp : MLG_UnaryOp<"neg", MLG_SignedTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
-def MLG_AbsOp : MLG_UnaryOp<"abs", MLG_NumericTensor>;
-def MLG_SignOp : MLG_UnaryOp<"sign", MLG_NumericTensor>;
-def MLG_SqrtOp : MLG_UnaryOp<"sqrt">;
-def MLG_ExpOp : MLG_UnaryOp<"exp">;
-def MLG_LogOp : MLG_UnaryOp<"log">;
-def MLG_TanhOp : MLG_UnaryOp<"tanh">;
-def MLG_SigmoidOp : MLG_UnaryOp<"sigmoid">;
-def MLG_ReciprocalOp : MLG_UnaryOp<"reciprocal">;
-def MLG_FloorOp : MLG_UnaryOp<"floor">;
-def MLG_CeilOp : MLG_UnaryOp<"ceil">;
-def MLG_RoundOp : MLG_UnaryOp<"round">;
-def MLG_ErfOp : MLG_UnaryOp<"erf">;
-def MLG_SinOp : MLG_UnaryOp<"sin">;
-def MLG_CosOp : MLG_UnaryOp<"cos">;
-def MLG_SoftplusOp : MLG_UnaryOp<"softplus">;
-def MLG_SoftsignOp : MLG_UnaryOp<"softsign">;
+def MLG_AbsOp : MLG_UnaryOp<"abs", MLG_NumericTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_SignOp : MLG_UnaryOp<"sign", MLG_NumericTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_SqrtOp : MLG_UnaryOp<"sqrt", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ExpOp : MLG_UnaryOp<"exp", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_LogOp : MLG_UnaryOp<"log", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_TanhOp : MLG_UnaryOp<"tanh", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_SigmoidOp : MLG_UnaryOp<"sigmoid", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReciprocalOp : MLG_UnaryOp<"reciprocal", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_FloorOp : MLG_UnaryOp<"floor", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_CeilOp : MLG_UnaryOp<"ceil", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_RoundOp : MLG_UnaryOp<"round", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ErfOp : MLG_UnaryOp<"erf", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_SinOp : MLG_UnaryOp<"sin", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_CosOp : MLG_UnaryOp<"cos", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_SoftplusOp : MLG_UnaryOp<"softplus", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_SoftsignOp : MLG_UnaryOp<"softsign", MLG_FloatTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_NotOp : MLG_UnaryOp<"not", MLG_BoolTensor>;
 
 // Unary ops with floating-point parameters.
-class MLG_ParamUnaryOp<string mnemonic, dag params>
-    : MLG_Op<mnemonic, [Pure, SameOperandsAndResultType, InferTypeOpInterface,
-                        MLG_InPlaceElementwise]> {
+class MLG_ParamUnaryOp<string mnemonic, dag params, list<Trait> traits = []>
+    : MLG_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
+                                            InferTypeOpInterface,
+                                            MLG_InPlaceElementwise])> {
   let summary = "elementwise " # mnemonic # " with parameters";
   let arguments = !con((ins MLG_FloatTensor:$input), params);
   let results = (outs MLG_FloatTensor:$output);
@@ -67,7 +68,8 @@ class MLG_ParamUnaryOp<string mnemonic, dag params>
   let hasFolder = 1;
 }
 
-def MLG_LeakyReluOp : MLG_ParamUnaryOp<"leaky_relu", (ins F64Attr:$alpha)> {
+def MLG_LeakyReluOp : MLG_ParamUnaryOp<"leaky_relu", (ins F64Attr:$alpha),
+                                        [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let description = [{
     `x < 0 ? alpha * x : x`.
 
@@ -76,19 +78,22 @@ def MLG_LeakyReluOp : MLG_ParamUnaryOp<"leaky_relu", (ins F64Attr:$alpha)> {
     ```
   }];
 }
-def MLG_EluOp : MLG_ParamUnaryOp<"elu", (ins F64Attr:$alpha)> {
+def MLG_EluOp : MLG_ParamUnaryOp<"elu", (ins F64Attr:$alpha), [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let description = "`x < 0 ? alpha * (exp(x) - 1) : x`.";
 }
-def MLG_SeluOp : MLG_ParamUnaryOp<"selu", (ins F64Attr:$alpha, F64Attr:$gamma)> {
+def MLG_SeluOp : MLG_ParamUnaryOp<"selu", (ins F64Attr:$alpha, F64Attr:$gamma),
+                                  [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let description = "`gamma * (x <= 0 ? alpha * (exp(x) - 1) : x)`.";
 }
 def MLG_HardSigmoidOp
-    : MLG_ParamUnaryOp<"hard_sigmoid", (ins F64Attr:$alpha, F64Attr:$beta)> {
+    : MLG_ParamUnaryOp<"hard_sigmoid", (ins F64Attr:$alpha, F64Attr:$beta),
+                       [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let description = "`max(0, min(1, alpha * x + beta))`.";
 }
 
 def MLG_ClipOp : MLG_Op<"clip", [Pure, SameOperandsAndResultType,
-                                 InferTypeOpInterface, MLG_InPlaceElementwise]> {
+                                 InferTypeOpInterface, MLG_InPlaceElementwise,
+                                 DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "clamp to [min, max]";
   let description = [{
     Clamps every element to `[min, max]`; a missing bound is unbounded. ONNX
@@ -107,7 +112,8 @@ def MLG_ClipOp : MLG_Op<"clip", [Pure, SameOperandsAndResultType,
 }
 
 def MLG_CastOp : MLG_Op<"cast", [Pure, SameOperandsAndResultShape,
-                                 MLG_InPlaceElementwise]> {
+                                 MLG_InPlaceElementwise,
+                                 DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "element type conversion";
   let description = [{
     Converts every element to the result's element type with ONNX's rules
@@ -161,17 +167,17 @@ class MLG_LogicOp<string mnemonic>
 def MLG_AddOp : MLG_ArithOp<"add", [Commutative, DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_SubOp : MLG_ArithOp<"sub", [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_MulOp : MLG_ArithOp<"mul", [Commutative, DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
-def MLG_DivOp : MLG_ArithOp<"div">;
-def MLG_MaxOp : MLG_ArithOp<"max", [Commutative]>;
-def MLG_MinOp : MLG_ArithOp<"min", [Commutative]>;
-def MLG_ModOp : MLG_ArithOp<"mod"> {
+def MLG_DivOp : MLG_ArithOp<"div", [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_MaxOp : MLG_ArithOp<"max", [Commutative, DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_MinOp : MLG_ArithOp<"min", [Commutative, DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ModOp : MLG_ArithOp<"mod", [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let arguments = (ins MLG_NumericTensor:$lhs, MLG_NumericTensor:$rhs,
                    BoolAttr:$fmod);
 }
 // The exponent may have another element type than the base; the result has
 // the base's.
 def MLG_PowOp : MLG_BinaryOp<"pow", MLG_NumericTensor, MLG_NumericTensor,
-                             MLG_NumericTensor>;
+                             MLG_NumericTensor, [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_EqualOp : MLG_CompareOp<"equal">;
 def MLG_LessOp : MLG_CompareOp<"less">;
 def MLG_LessOrEqualOp : MLG_CompareOp<"less_or_equal">;
@@ -181,7 +187,8 @@ def MLG_AndOp : MLG_LogicOp<"and">;
 def MLG_OrOp : MLG_LogicOp<"or">;
 def MLG_XorOp : MLG_LogicOp<"xor">;
 
-def MLG_WhereOp : MLG_InferredOp<"where", [MLG_InPlaceElementwise]> {
+def MLG_WhereOp : MLG_InferredOp<"where", [MLG_InPlaceElementwise,
+                                           DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "elementwise select with broadcasting";
   let description = [{
     `condition ? x : y`, all three broadcast together.

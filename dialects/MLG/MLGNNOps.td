@@ -13,7 +13,8 @@
 include "MLGBase.td"
 
 def MLG_ConvOp : MLG_InferredOp<"conv", [
-    DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>]> {
+    DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>,
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "N-d grouped convolution (cross-correlation)";
   let description = [{
     ONNX Conv over `[N, C, D1, ...]` with weight `[M, C / group, K1, ...]`
@@ -42,7 +43,8 @@ class MLG_PoolOp<string mnemonic, dag extraArgs, list<Trait> traits = []>
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def MLG_MaxPoolOp : MLG_PoolOp<"max_pool", (ins)> {
+def MLG_MaxPoolOp : MLG_PoolOp<"max_pool", (ins),
+                               [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "N-d max pooling";
   let description = [{
     Padding never wins the max. With `ceil_mode`, the last window may start
@@ -56,7 +58,8 @@ def MLG_MaxPoolOp : MLG_PoolOp<"max_pool", (ins)> {
 }
 
 def MLG_MaxPoolWithIndicesOp
-    : MLG_PoolOp<"max_pool_with_indices", (ins I64Attr:$storage_order)> {
+    : MLG_PoolOp<"max_pool_with_indices", (ins I64Attr:$storage_order),
+                 [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "N-d max pooling that also returns the argmax";
   let description = [{
     As `mlg.max_pool`, plus the flat index of each maximum in the input
@@ -66,7 +69,8 @@ def MLG_MaxPoolWithIndicesOp
 }
 
 def MLG_AveragePoolOp
-    : MLG_PoolOp<"average_pool", (ins BoolAttr:$count_include_pad)> {
+    : MLG_PoolOp<"average_pool", (ins BoolAttr:$count_include_pad),
+                 [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "N-d average pooling";
   let description = [{
     Averages each window; padded positions count only with
@@ -79,7 +83,9 @@ def MLG_AveragePoolOp
   let results = (outs MLG_NumericTensor:$output);
 }
 
-class MLG_GlobalPoolOp<string mnemonic> : MLG_InferredOp<mnemonic> {
+class MLG_GlobalPoolOp<string mnemonic>
+    : MLG_InferredOp<mnemonic,
+                     [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "pool each channel's whole spatial extent to one value";
   let description = [{
     ```mlir
@@ -93,7 +99,8 @@ class MLG_GlobalPoolOp<string mnemonic> : MLG_InferredOp<mnemonic> {
 def MLG_GlobalAveragePoolOp : MLG_GlobalPoolOp<"global_average_pool">;
 def MLG_GlobalMaxPoolOp : MLG_GlobalPoolOp<"global_max_pool">;
 
-def MLG_BatchNormOp : MLG_InferredOp<"batch_norm", [MLG_InPlaceElementwise]> {
+def MLG_BatchNormOp : MLG_InferredOp<"batch_norm", [MLG_InPlaceElementwise,
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface, ["hasGradient"]>]> {
   let summary = "batch normalization over the channel dimension (1)";
   let description = [{
     In inference form (`training = false`) it normalizes with `mean` and
@@ -116,7 +123,8 @@ def MLG_BatchNormOp : MLG_InferredOp<"batch_norm", [MLG_InPlaceElementwise]> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def MLG_LayerNormOp : MLG_InferredOp<"layer_norm"> {
+def MLG_LayerNormOp : MLG_InferredOp<"layer_norm", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "normalize over the dimensions from `axis` on";
   let description = [{
     Also returns the mean and the reciprocal standard deviation, shaped as the
@@ -135,7 +143,8 @@ def MLG_LayerNormOp : MLG_InferredOp<"layer_norm"> {
                        "functional-type(operands, results)";
 }
 
-def MLG_DropoutOp : MLG_InferredOp<"dropout", [MLG_InPlaceElementwise]> {
+def MLG_DropoutOp : MLG_InferredOp<"dropout", [MLG_InPlaceElementwise,
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "random zeroing with rescaling, in training form";
   let description = [{
     With `training`, zeroes each element with probability `ratio` and scales
@@ -188,7 +197,8 @@ def MLG_MatMulOp : MLG_InferredOp<"matmul", [SameOperandsAndResultElementType,
 }
 
 class MLG_SoftmaxLikeOp<string mnemonic>
-    : MLG_Op<mnemonic, [Pure, SameOperandsAndResultType, InferTypeOpInterface]> {
+    : MLG_Op<mnemonic, [Pure, SameOperandsAndResultType, InferTypeOpInterface,
+                        DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = mnemonic # " along one axis";
   let description = [{
     ```mlir

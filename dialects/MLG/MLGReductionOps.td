@@ -26,17 +26,26 @@ class MLG_ReduceOp<string mnemonic, Type type = MLG_NumericTensor,
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def MLG_ReduceMeanOp : MLG_ReduceOp<"reduce_mean">;
+def MLG_ReduceMeanOp : MLG_ReduceOp<"reduce_mean", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 def MLG_ReduceSumOp : MLG_ReduceOp<"reduce_sum", MLG_NumericTensor,
     [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
-def MLG_ReduceMaxOp : MLG_ReduceOp<"reduce_max">;
-def MLG_ReduceMinOp : MLG_ReduceOp<"reduce_min">;
-def MLG_ReduceProdOp : MLG_ReduceOp<"reduce_prod">;
-def MLG_ReduceSumSquareOp : MLG_ReduceOp<"reduce_sum_square">;
-def MLG_ReduceL1Op : MLG_ReduceOp<"reduce_l1">;
-def MLG_ReduceL2Op : MLG_ReduceOp<"reduce_l2">;
-def MLG_ReduceLogSumOp : MLG_ReduceOp<"reduce_log_sum", MLG_FloatTensor>;
-def MLG_ReduceLogSumExpOp : MLG_ReduceOp<"reduce_log_sum_exp", MLG_FloatTensor>;
+def MLG_ReduceMaxOp : MLG_ReduceOp<"reduce_max", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReduceMinOp : MLG_ReduceOp<"reduce_min", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReduceProdOp : MLG_ReduceOp<"reduce_prod", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReduceSumSquareOp : MLG_ReduceOp<"reduce_sum_square", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReduceL1Op : MLG_ReduceOp<"reduce_l1", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReduceL2Op : MLG_ReduceOp<"reduce_l2", MLG_NumericTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReduceLogSumOp : MLG_ReduceOp<"reduce_log_sum", MLG_FloatTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
+def MLG_ReduceLogSumExpOp : MLG_ReduceOp<"reduce_log_sum_exp", MLG_FloatTensor,
+    [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]>;
 
 class MLG_ArgReduceOp<string mnemonic> : MLG_InferredOp<mnemonic> {
   let summary = "index of the " # mnemonic # " along one axis";

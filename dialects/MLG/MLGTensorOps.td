@@ -63,7 +63,8 @@ def MLG_ReshapeOp : MLG_Op<"reshape", [Pure, SameOperandsAndResultElementType,
   let hasFolder = 1;
 }
 
-def MLG_TransposeOp : MLG_InferredOp<"transpose"> {
+def MLG_TransposeOp : MLG_InferredOp<"transpose", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "permute dimensions";
   let description = [{
     Result dimension `i` is operand dimension `perm[i]`.
@@ -78,7 +79,8 @@ def MLG_TransposeOp : MLG_InferredOp<"transpose"> {
   let hasFolder = 1;
 }
 
-def MLG_ConcatOp : MLG_InferredOp<"concat"> {
+def MLG_ConcatOp : MLG_InferredOp<"concat", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "join tensors along an axis";
   let description = [{
     ```mlir
@@ -91,7 +93,8 @@ def MLG_ConcatOp : MLG_InferredOp<"concat"> {
   let hasFolder = 1;
 }
 
-def MLG_SplitOp : MLG_InferredOp<"split"> {
+def MLG_SplitOp : MLG_InferredOp<"split", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "cut a tensor into pieces along an axis";
   let description = [{
     ```mlir
@@ -103,7 +106,8 @@ def MLG_SplitOp : MLG_InferredOp<"split"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def MLG_SliceOp : MLG_InferredOp<"slice"> {
+def MLG_SliceOp : MLG_InferredOp<"slice", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "strided slice over every dimension";
   let description = [{
     Normalized ONNX Slice: one `(start, end, step)` per dimension, already
@@ -123,7 +127,8 @@ def MLG_SliceOp : MLG_InferredOp<"slice"> {
   let hasFolder = 1;
 }
 
-def MLG_GatherOp : MLG_InferredOp<"gather"> {
+def MLG_GatherOp : MLG_InferredOp<"gather", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "take entries along an axis";
   let description = [{
     ONNX Gather: `out[i..., j..., k...] = data[i..., indices[j...], k...]`
@@ -140,7 +145,8 @@ def MLG_GatherOp : MLG_InferredOp<"gather"> {
   let hasFolder = 1;
 }
 
-def MLG_PadOp : MLG_InferredOp<"pad"> {
+def MLG_PadOp : MLG_InferredOp<"pad", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "pad (or crop, with negative amounts) every dimension";
   let description = [{
     `pads` holds the amounts before every dimension, then after every
@@ -156,7 +162,8 @@ def MLG_PadOp : MLG_InferredOp<"pad"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def MLG_ExpandOp : MLG_Op<"expand", [Pure, SameOperandsAndResultElementType]> {
+def MLG_ExpandOp : MLG_Op<"expand", [Pure, SameOperandsAndResultElementType,
+                                     DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "broadcast to a larger shape";
   let description = [{
     Broadcasts the operand to the result type's shape (ONNX Expand with its
@@ -173,7 +180,8 @@ def MLG_ExpandOp : MLG_Op<"expand", [Pure, SameOperandsAndResultElementType]> {
   let hasFolder = 1;
 }
 
-def MLG_TileOp : MLG_InferredOp<"tile"> {
+def MLG_TileOp : MLG_InferredOp<"tile", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "repeat a tensor along every dimension";
   let description = [{
     ```mlir
