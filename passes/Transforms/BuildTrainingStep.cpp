@@ -330,7 +330,14 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
         return failure();
       SmallVector<Value> readList;
       gradOp.getBackwardReads(readList);
-      DenseSet<Value> reads(readList.begin(), readList.end());
+      // A reshape is a view: reading what it views reads the same buffer
+      // (folding a gradient's reshape of a reshape reads the source).
+      DenseSet<Value> reads;
+      for (Value v : readList)
+        for (; v && reads.insert(v).second;) {
+          auto view = v.getDefiningOp<ReshapeOp>();
+          v = view ? view->getOperand(0) : Value();
+        }
       for (Operation *it = before ? before->getNextNode() : &body.front();
            it && it != &*b.getInsertionPoint(); it = it->getNextNode()) {
         ++numBackwardOps;

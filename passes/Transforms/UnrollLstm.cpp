@@ -1,14 +1,44 @@
 //===- UnrollLstm.cpp - one cell op per LSTM time step --------------------===//
 //
 // Implements -mlg-unroll-lstm (and unrollLstmForTraining, which
-// -mlg-build-training-step calls first).
+// -mlg-build-training-step calls first). Each mlg.lstm becomes, per
+// direction, a chain of mlg.lstm_cell ops, one per time step, so that the
+// backward is per step and later passes can keep or recompute single steps.
+// A forward LSTM over three steps
+//
+//   %y, %yh, %yc = mlg.lstm %x, %w, %r bias %b initial_h %h0 initial_c %c0
+//       {direction = #mlg<direction forward>, ...}
+//
+// becomes
+//
+//   %x0, %x1, %x2 = mlg.unstack %x           // [3, N, I] -> 3 x [N, I]
+//   %w0 = mlg.reshape %w                     // [1, 4H, I] -> [4H, I]
+//   ...                                      // R, B, h0 and c0 likewise
+//   %h1, %c1, %g1 = mlg.lstm_cell %x0 h_prev %h00 c_prev %c00 weights ...
+//   %h2, %c2, %g2 = mlg.lstm_cell %x1 h_prev %h1 c_prev %c1 weights ...
+//   %h3, %c3, %g3 = mlg.lstm_cell %x2 h_prev %h2 c_prev %c2 weights ...
+//   %y = mlg.stack %h1, %h2, %h3             // 3 x [N, H] -> [3, 1, N, H]
+//   %yh = mlg.reshape %h3                    // [N, H] -> [1, N, H]
+//   %yc = mlg.reshape %c3
+//
+// A reverse direction walks the steps from the last; a bidirectional LSTM
+// unstacks its weights into the two directions and stacks Y time-major, then
+// by direction. An initial state that is absent or a zero splat constant
+// (what exporters write for "no initial state") gives a first cell without
+// h_prev or c_prev, which skips the recurrent product and reads no zeros.
 //
 //===----------------------------------------------------------------------===//
 
 #include "mlg/Passes/Transforms/UnrollLstm.h"
 #include "mlg/Passes/Passes.h"
 
+#include "mlg/Dialect/MLG/GradientUtils.h"
 #include "mlg/Dialect/MLG/MLGOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+
+#define DEBUG_TYPE "mlg-unroll-lstm"
 
 namespace mlg {
 #define GEN_PASS_DEF_UNROLLLSTM
@@ -18,12 +48,115 @@ namespace mlg {
 using namespace mlir;
 using namespace mlg;
 
+namespace {
+
+/// `v` [K, ...] cut into its K pieces (K >= 1): a view for one.
+SmallVector<Value> unstack(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  ArrayRef<int64_t> piece = type.getShape().drop_front();
+  if (type.getDimSize(0) == 1)
+    return {reshapeTo(b, loc, v, piece)};
+  auto pieceType = RankedTensorType::get(piece, type.getElementType());
+  auto op = UnstackOp::create(
+      b, loc, SmallVector<Type>(type.getDimSize(0), pieceType), v);
+  return SmallVector<Value>(op.getResults());
+}
+
+/// `pieces` (at least one) stacked into `type`: a view for one.
+Value stack(OpBuilder &b, Location loc, ArrayRef<Value> pieces,
+            RankedTensorType type) {
+  if (pieces.size() == 1)
+    return reshapeTo(b, loc, pieces.front(), type.getShape());
+  return StackOp::create(b, loc, type, pieces);
+}
+
+/// A splat zero of `type` (no stored data).
+Value zeros(OpBuilder &b, Location loc, RankedTensorType type) {
+  return ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0)));
+}
+
+/// `state` unless it is a zero splat constant.
+Value nonZero(Value state) {
+  if (state && matchPattern(state, m_AnyZeroFloat()))
+    return nullptr;
+  return state;
+}
+
+void unroll(LSTMOp lstm) {
+  OpBuilder b(lstm);
+  Location loc = lstm.getLoc();
+  RankedTensorType yType = lstm.getY().getType(),
+                   stateType = lstm.getYH().getType();
+  int64_t steps = yType.getDimSize(0), dirs = yType.getDimSize(1);
+  bool reverse = lstm.getDirection() == RnnDirection::reverse;
+  Value h0 = nonZero(lstm.getInitialH()), c0 = nonZero(lstm.getInitialC());
+
+  Value y, yh, yc;
+  if (steps == 0) {
+    // No step: the final states are the initial ones.
+    y = zeros(b, loc, yType);
+    yh = h0 ? h0 : zeros(b, loc, stateType);
+    yc = c0 ? c0 : zeros(b, loc, stateType);
+  } else {
+    auto perDirection = [&](Value v) {
+      return v ? unstack(b, loc, v) : SmallVector<Value>(dirs, Value());
+    };
+    SmallVector<Value> xs = unstack(b, loc, lstm.getX());
+    SmallVector<Value> ws = perDirection(lstm.getW()),
+                       rs = perDirection(lstm.getR()),
+                       bs = perDirection(lstm.getB()),
+                       ps = perDirection(lstm.getP()),
+                       h0s = perDirection(h0), c0s = perDirection(c0);
+    SmallVector<Value> hs(steps * dirs), lastH(dirs), lastC(dirs);
+    for (int64_t d = 0; d < dirs; ++d) {
+      Value h = h0s[d], c = c0s[d];
+      for (int64_t s = 0; s < steps; ++s) {
+        int64_t t = reverse || d == 1 ? steps - 1 - s : s;
+        auto cell = LSTMCellOp::create(b, loc, xs[t], h, c, ws[d], rs[d], bs[d],
+                                       ps[d], lstm.getClipAttr(),
+                                       lstm.getInputForgetAttr());
+        h = cell.getH();
+        c = cell.getC();
+        hs[t * dirs + d] = h;
+      }
+      lastH[d] = h;
+      lastC[d] = c;
+    }
+    // Only what is read: Y_c, for one, usually is not.
+    if (!lstm.getY().use_empty())
+      y = stack(b, loc, hs, yType);
+    if (!lstm.getYH().use_empty())
+      yh = stack(b, loc, lastH, stateType);
+    if (!lstm.getYC().use_empty())
+      yc = stack(b, loc, lastC, stateType);
+  }
+  Value replacements[] = {y, yh, yc};
+  for (auto [from, to] : llvm::zip_equal(lstm.getResults(), replacements))
+    if (to)
+      from.replaceAllUsesWith(to);
+  // A zero initial state the cells no longer read would still be expanded
+  // to its full size when a session starts.
+  SmallVector<Operation *> zeroStates;
+  for (Value state : {lstm.getInitialH(), lstm.getInitialC()})
+    if (state && state.getDefiningOp<ConstantOp>() &&
+        !llvm::is_contained(zeroStates, state.getDefiningOp()))
+      zeroStates.push_back(state.getDefiningOp());
+  lstm.erase();
+  for (Operation *op : zeroStates)
+    if (op->use_empty())
+      op->erase();
+}
+
+} // namespace
+
 LogicalResult mlg::unrollLstmForTraining(func::FuncOp func) {
-  WalkResult result = func.walk([](LSTMOp lstm) {
-    lstm.emitError("training through an LSTM is not supported yet");
-    return WalkResult::interrupt();
-  });
-  return failure(result.wasInterrupted());
+  SmallVector<LSTMOp> lstms;
+  func.walk([&](LSTMOp lstm) { lstms.push_back(lstm); });
+  for (LSTMOp lstm : lstms)
+    unroll(lstm);
+  return success();
 }
 
 namespace {

@@ -1,12 +1,12 @@
-// recurrent.cc - the LSTM kernel.
+// recurrent.cc - the LSTM kernel, and the kernels of its unrolled form.
 //
 // ONNX LSTM (opset 14) with the default activations (sigmoid, tanh, tanh),
 // sequence-major. Directions run one after the other. For each time step
 // the gates' pre-activations [N, 4H] are built in the step's workspace: the
 // summed biases, plus X_t W^T, plus H_{t-1} R^T, by gemm(). A pass over them
-// applies the peepholes, the clip and the activations, updates the cell
-// state (kept in Y_c) and writes the hidden state into Y, where the next
-// step reads it.
+// (lstmRow) applies the peepholes, the clip and the activations, updates the
+// cell state (kept in Y_c) and writes the hidden state into Y, where the
+// next step reads it.
 //
 // The compiler's workspace holds D steps' gates (D * N * 4H elements); the
 // kernel fills it with as many steps' input projections X_t W^T as fit, in
@@ -17,12 +17,21 @@
 // Gate order in W, R and B is i, o, f, c; in P it is i, o, f. f16 and bf16
 // run the float kernel on converted copies (their workspace, sized for the
 // 16-bit gates, is too small for float ones).
+//
+// Training unrolls the LSTM (passes/Transforms/UnrollLstm.cpp): lstm_cell is
+// one step of one direction, the same products and the same lstmRow, keeping
+// the activated gates for lstm_cell_backward. That one computes the
+// pre-activations' gradients dZ [N, 4H] in its workspace, row by row
+// (lstmRowBackward), then dx = dZ W, dh_prev = dZ R, dW = dZ^T x,
+// dR = dZ^T h_prev and dB, dP as sums over the batch. stack and unstack
+// copy the pieces of a sequence together and apart.
 
 #include "common.h"
 #include "gemm.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -137,6 +146,47 @@ Status checkLstm(const KernelCall &c) {
 
 template <typename C> C sigmoid(C x) { return C(1) / (C(1) + std::exp(-x)); }
 
+/// The clamp of every pre-activation: [-clip, clip], or none.
+template <typename C> struct Clamp {
+  explicit Clamp(std::optional<double> clip) {
+    if (clip)
+      lo = C(-*clip), hi = C(*clip);
+  }
+  C operator()(C v) const { return v < lo ? lo : (v > hi ? hi : v); }
+  C lo = -std::numeric_limits<C>::infinity(), hi = -lo;
+};
+
+/// One batch row of one step: from the pre-activations `pre` [4H] (gates i,
+/// o, f, c: the products and the biases, without the peepholes) and the
+/// previous cell state (null: zeros), writes the cell and hidden states
+/// and, when `act` is given, the activated gates (`act` may be `pre`,
+/// `cPrev` may be `cOut`: each element is read before it is written). `p`
+/// is the peepholes [3H] (i, o, f) or null. Every LSTM kernel computes a
+/// step with this, so the unrolled form computes what mlg.lstm does.
+template <typename C>
+void lstmRow(int64_t H, const C *pre, const C *cPrev, const C *p,
+             bool inputForget, const Clamp<C> &clip, C *cOut, C *hOut,
+             C *act) {
+  for (int64_t j = 0; j < H; ++j) {
+    C prev = cPrev ? cPrev[j] : C(0);
+    C i = sigmoid(clip(pre[j] + (p ? p[j] * prev : C(0))));
+    C f = inputForget
+              ? C(1) - i
+              : sigmoid(clip(pre[2 * H + j] + (p ? p[2 * H + j] * prev : C(0))));
+    C g = std::tanh(clip(pre[3 * H + j]));
+    C cell = f * prev + i * g;
+    C o = sigmoid(clip(pre[H + j] + (p ? p[H + j] * cell : C(0))));
+    cOut[j] = cell;
+    hOut[j] = o * std::tanh(cell);
+    if (act) {
+      act[j] = i;
+      act[H + j] = o;
+      act[2 * H + j] = f;
+      act[3 * H + j] = g;
+    }
+  }
+}
+
 struct LstmData {
   const void *x, *w, *r, *b, *h0, *c0, *p;
   void *y, *yh, *yc, *gates;
@@ -153,10 +203,7 @@ void lstm(const LstmConfig &k, const LstmData &io, bool naive) {
   C *y = static_cast<C *>(io.y), *yh = static_cast<C *>(io.yh),
     *yc = static_cast<C *>(io.yc), *gates = static_cast<C *>(io.gates);
   const int64_t T = k.T, N = k.N, I = k.I, H = k.H, D = k.D, G = 4 * H;
-  C lo = -std::numeric_limits<C>::infinity(), hi = -lo;
-  if (k.clip)
-    lo = C(-*k.clip), hi = C(*k.clip);
-  auto clip = [&](C v) { return v < lo ? lo : (v > hi ? hi : v); };
+  Clamp<C> clip(k.clip);
   // Steps per chunk: as many steps' gates as the workspace holds (at least
   // one, and D with the compiler's size, since directions run one after
   // the other and each may use all of it).
@@ -166,8 +213,7 @@ void lstm(const LstmConfig &k, const LstmData &io, bool naive) {
   for (int64_t d = 0; d < D; ++d) {
     bool reverse = k.reverse || d == 1;
     const C *wd = w + d * G * I, *rd = r + d * G * H;
-    const C *pi = p ? p + d * 3 * H : nullptr, *po = pi ? pi + H : nullptr,
-            *pf = pi ? pi + 2 * H : nullptr;
+    const C *pd = p ? p + d * 3 * H : nullptr;
     C *cd = yc + d * N * H;
     for (int64_t j = 0; j < G; ++j)
       bias[j] = b ? b[d * 2 * G + j] + b[d * 2 * G + G + j] : C(0);
@@ -193,23 +239,9 @@ void lstm(const LstmConfig &k, const LstmData &io, bool naive) {
         if (hprev)
           gemm(false, true, N, G, H, C(1), hprev, H, rd, H, C(1), gd, G, naive);
         C *hd = y + (t * D + d) * N * H;
-        for (int64_t n = 0; n < N; ++n) {
-          const C *gi = gd + n * G, *go = gi + H, *gf = gi + 2 * H,
-                  *gc = gi + 3 * H;
-          C *cn = cd + n * H, *hn = hd + n * H;
-          for (int64_t j = 0; j < H; ++j) {
-            C prev = cn[j];
-            C i = sigmoid(clip(gi[j] + (pi ? pi[j] * prev : C(0))));
-            C f = k.inputForget
-                      ? C(1) - i
-                      : sigmoid(clip(gf[j] + (pf ? pf[j] * prev : C(0))));
-            C g = std::tanh(clip(gc[j]));
-            C cell = f * prev + i * g;
-            C o = sigmoid(clip(go[j] + (po ? po[j] * cell : C(0))));
-            cn[j] = cell;
-            hn[j] = o * std::tanh(cell);
-          }
-        }
+        for (int64_t n = 0; n < N; ++n)
+          lstmRow(H, gd + n * G, cd + n * H, pd, k.inputForget, clip,
+                  cd + n * H, hd + n * H, static_cast<C *>(nullptr));
         hprev = hd;
       }
     }
@@ -278,10 +310,450 @@ Status runLstm(KernelCall &c) {
   });
 }
 
+
+//===----------------------------------------------------------------------===//
+// lstm_cell and lstm_cell_backward
+//===----------------------------------------------------------------------===//
+
+/// Which of the values a segment attribute declares are present.
+struct Segments {
+  std::vector<int> index; // among the present values, or -1
+  int present = 0;
+};
+
+/// Reads the segment attribute `name`: one entry per declared value, 1
+/// where `required`, 0 or 1 elsewhere, naming `actual` values in all.
+Status readSegments(const KernelCall &c, const char *name,
+                    std::initializer_list<bool> required, size_t actual,
+                    Segments *out) {
+  auto sizes = c.attrs().getInts(name);
+  if (!sizes || sizes->size() != required.size())
+    return c.error("needs ", name, " of ", required.size(), " entries");
+  size_t s = 0;
+  for (bool mandatory : required) {
+    int64_t v = (*sizes)[s];
+    if (mandatory ? v != 1 : (v != 0 && v != 1))
+      return c.error(name, " entry ", s, " is ", v);
+    out->index.push_back(v ? out->present++ : -1);
+    ++s;
+  }
+  if (size_t(out->present) != actual)
+    return c.error(name, " names ", out->present, " values, got ", actual);
+  return Status();
+}
+
+/// Declared operands and results, in ODS order.
+enum CellIn { kCellX, kCellH, kCellC, kCellW, kCellR, kCellB, kCellP };
+enum BackIn { kDh, kDc, kBackX, kBackH, kBackC, kBackCell, kGates, kBackW,
+              kBackR, kBackP };
+enum BackOut { kDx, kDhPrev, kDcPrev, kDW, kDR, kDB, kDP };
+
+struct CellConfig {
+  int64_t N = 0, I = 0, H = 0;
+  bool inputForget = false;
+  std::optional<double> clip;
+  Segments in, out;
+  const Tensor *input(const KernelCall &c, int s) const {
+    return in.index[s] < 0 ? nullptr : &c.in[in.index[s]];
+  }
+  const Tensor *output(const KernelCall &c, int s) const {
+    return out.index[s] < 0 ? nullptr : &c.out[out.index[s]];
+  }
+};
+
+/// What both cell kernels share: one float element type, input_forget and
+/// clip as the lstm's, x [N, I] and R [4H, H] giving the sizes.
+Status readCellCommon(const KernelCall &c, const Tensor &x, const Tensor &r,
+                      CellConfig *k) {
+  DType t = c.in[0].dtype;
+  if (!isFloat(t))
+    return c.error("unsupported element type ", dtypeName(t));
+  for (const std::vector<Tensor> *list : {&c.in, &c.out})
+    for (const Tensor &v : *list)
+      if (v.dtype != t)
+        return c.error("operands and results must have one element type");
+  auto inputForget = c.attrs().getBool("input_forget");
+  if (!inputForget)
+    return c.error("needs the input_forget attribute");
+  k->inputForget = *inputForget;
+  if (c.attrs().has("clip")) {
+    k->clip = c.attrs().getFloat("clip");
+    if (!k->clip || !(*k->clip >= 0))
+      return c.error("clip must be a non-negative number");
+  }
+  if (x.rank() != 2)
+    return c.error("x must be [batch, input]");
+  // 8H (the bias) must not overflow.
+  if (r.rank() != 2 || r.dim(1) <= 0 ||
+      r.dim(1) > std::numeric_limits<int64_t>::max() / 8 ||
+      r.dim(0) != 4 * r.dim(1))
+    return c.error("R must be [4H, H] with H > 0");
+  k->N = x.dim(0);
+  k->I = x.dim(1);
+  k->H = r.dim(1);
+  return Status();
+}
+
+Status expectShape(const KernelCall &c, const Tensor *v, const char *name,
+                   const std::vector<int64_t> &shape) {
+  if (v && *v->shape != shape)
+    return c.error(name, " has the wrong shape");
+  return Status();
+}
+
+Status readCellConfig(const KernelCall &c, CellConfig *k) {
+  MLG_RT_RETURN_IF_ERROR(c.expectArity(3, 7, 3));
+  MLG_RT_RETURN_IF_ERROR(
+      readSegments(c, "operandSegmentSizes",
+                   {true, false, false, true, true, false, false}, c.in.size(),
+                   &k->in));
+  MLG_RT_RETURN_IF_ERROR(readCellCommon(c, *k->input(c, kCellX),
+                                        *k->input(c, kCellR), k));
+  int64_t N = k->N, H = k->H, G = 4 * H;
+  struct {
+    int operand;
+    const char *name;
+    std::vector<int64_t> shape;
+  } expected[] = {{kCellH, "h_prev", {N, H}}, {kCellC, "c_prev", {N, H}},
+                  {kCellW, "W", {G, k->I}},   {kCellB, "B", {2 * G}},
+                  {kCellP, "P", {3 * H}}};
+  for (const auto &e : expected)
+    MLG_RT_RETURN_IF_ERROR(
+        expectShape(c, k->input(c, e.operand), e.name, e.shape));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, &c.out[0], "h", {N, H}));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, &c.out[1], "c", {N, H}));
+  return expectShape(c, &c.out[2], "gates", {N, G});
+}
+
+Status checkLstmCell(const KernelCall &c) {
+  CellConfig k;
+  return readCellConfig(c, &k);
+}
+
+/// Calls `fn(ins, outs)` with every input's and output's data as pointers
+/// of the compute type: the tensors themselves for f32 and f64, float
+/// copies for f16 and bf16 (the outputs narrowed afterwards).
+template <typename T, typename Fn> void withComputeType(KernelCall &c, Fn fn) {
+  using C = typename Elem<T>::Compute;
+  std::vector<const C *> ins;
+  std::vector<C *> outs;
+  if constexpr (std::is_same_v<T, C>) {
+    for (const Tensor &t : c.in)
+      ins.push_back(t.as<const C>());
+    for (const Tensor &t : c.out)
+      outs.push_back(t.as<C>());
+    fn(ins, outs);
+  } else {
+    std::vector<std::vector<C>> inCopies, outCopies;
+    for (const Tensor &t : c.in) {
+      std::vector<C> &v = inCopies.emplace_back(t.numel);
+      for (int64_t e = 0; e < t.numel; ++e)
+        v[e] = Elem<T>::load(t.as<T>()[e]);
+      ins.push_back(v.data());
+    }
+    for (const Tensor &t : c.out)
+      outs.push_back(outCopies.emplace_back(t.numel).data());
+    fn(ins, outs);
+    for (size_t o = 0; o < c.out.size(); ++o)
+      for (int64_t e = 0; e < c.out[o].numel; ++e)
+        c.out[o].as<T>()[e] = Elem<T>::store(outCopies[o][e]);
+  }
+}
+
+Status runLstmCell(KernelCall &c) {
+  CellConfig k;
+  MLG_RT_RETURN_IF_ERROR(readCellConfig(c, &k));
+  bool naive = c.options && c.options->naiveGemm;
+  return dispatchFloat(c.in[0].dtype, [&]<typename T>() {
+    using C = typename Elem<T>::Compute;
+    withComputeType<T>(c, [&](const std::vector<const C *> &ins,
+                              const std::vector<C *> &outs) {
+      auto in = [&](int s) {
+        return k.in.index[s] < 0 ? nullptr : ins[k.in.index[s]];
+      };
+      const int64_t N = k.N, I = k.I, H = k.H, G = 4 * H;
+      const C *b = in(kCellB), *h = in(kCellH), *cPrev = in(kCellC);
+      C *gates = outs[2];
+      // The pre-activations in `gates`, as mlg.lstm builds them; lstmRow
+      // then overwrites them with the activated gates.
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t j = 0; j < G; ++j)
+          gates[n * G + j] = b ? b[j] + b[G + j] : C(0);
+      gemm(false, true, N, G, I, C(1), in(kCellX), I, in(kCellW), I, C(1),
+           gates, G, naive);
+      if (h)
+        gemm(false, true, N, G, H, C(1), h, H, in(kCellR), H, C(1), gates, G,
+             naive);
+      Clamp<C> clip(k.clip);
+      for (int64_t n = 0; n < N; ++n)
+        lstmRow(H, gates + n * G, cPrev ? cPrev + n * H : nullptr, in(kCellP),
+                k.inputForget, clip, outs[1] + n * H, outs[0] + n * H,
+                gates + n * G);
+    });
+    return Status();
+  });
+}
+
+/// The activated gates a clamped pre-activation gives: the gate's value
+/// equals one of these exactly where the clip was active (the forward
+/// computed it from exactly -clip or clip, with the same functions, and
+/// stored it as T). Pre-activations within rounding of the boundary, where
+/// the derivative is undefined, count as clamped too. Without a clip
+/// nothing is clamped.
+template <typename T> struct ClampedGates {
+  using C = typename Elem<T>::Compute;
+  explicit ClampedGates(std::optional<double> clip) : active(bool(clip)) {
+    Clamp<C> clamp(clip);
+    auto stored = [](C v) { return Elem<T>::load(Elem<T>::store(v)); };
+    sigmoidLo = stored(sigmoid(clamp.lo));
+    sigmoidHi = stored(sigmoid(clamp.hi));
+    tanhLo = stored(std::tanh(clamp.lo));
+    tanhHi = stored(std::tanh(clamp.hi));
+  }
+  /// 0 where the sigmoid gate `v` was clamped, else 1.
+  C sigmoidPasses(C v) const {
+    return active && (v == sigmoidLo || v == sigmoidHi) ? C(0) : C(1);
+  }
+  C tanhPasses(C v) const {
+    return active && (v == tanhLo || v == tanhHi) ? C(0) : C(1);
+  }
+  bool active;
+  C sigmoidLo, sigmoidHi, tanhLo, tanhHi;
+};
+
+/// The backward of lstmRow for one batch row: from the activated gates
+/// `act` [4H], the new and previous cell states (`cPrev` null: zeros), the
+/// peepholes `p` (or null) and the incoming gradients (null: zeros), writes
+/// the pre-activations' gradients `dz` [4H] and, when given, `dcPrev`.
+template <typename T, typename C = typename Elem<T>::Compute>
+void lstmRowBackward(int64_t H, const C *act, const C *cell, const C *cPrev,
+                     const C *p, const C *dh, const C *dc, bool inputForget,
+                     const ClampedGates<T> &clamped, C *dz, C *dcPrev) {
+  for (int64_t j = 0; j < H; ++j) {
+    C i = act[j], o = act[H + j], f = act[2 * H + j], g = act[3 * H + j];
+    C prev = cPrev ? cPrev[j] : C(0);
+    C dhj = dh ? dh[j] : C(0), tc = std::tanh(cell[j]);
+    // h = o tanh(c); o's peephole reads the new c.
+    C dzo = dhj * tc * o * (C(1) - o) * clamped.sigmoidPasses(o);
+    C dcell = (dc ? dc[j] : C(0)) + dhj * o * (C(1) - tc * tc) +
+              (p ? p[H + j] * dzo : C(0));
+    // c = f c_prev + i g, with f = 1 - i when coupled.
+    C di = dcell * g, df = dcell * prev;
+    C dzf = C(0);
+    if (inputForget)
+      di -= df;
+    else
+      dzf = df * f * (C(1) - f) * clamped.sigmoidPasses(f);
+    C dzi = di * i * (C(1) - i) * clamped.sigmoidPasses(i);
+    C dzg = dcell * i * (C(1) - g * g) * clamped.tanhPasses(g);
+    dz[j] = dzi;
+    dz[H + j] = dzo;
+    dz[2 * H + j] = dzf;
+    dz[3 * H + j] = dzg;
+    if (dcPrev)
+      dcPrev[j] = dcell * f + (p ? p[j] * dzi + p[2 * H + j] * dzf : C(0));
+  }
+}
+
+Status readBackwardConfig(const KernelCall &c, CellConfig *k) {
+  MLG_RT_RETURN_IF_ERROR(c.expectArity(5, 10, c.out.size()));
+  if (c.out.size() < 2 || c.out.size() > 7)
+    return c.error("has between 2 and 7 outputs, got ", c.out.size());
+  MLG_RT_RETURN_IF_ERROR(readSegments(
+      c, "operandSegmentSizes",
+      {false, false, true, false, false, true, true, true, true, false},
+      c.in.size(), &k->in));
+  MLG_RT_RETURN_IF_ERROR(
+      readSegments(c, "resultSegmentSizes",
+                   {true, false, false, true, false, false, false},
+                   c.out.size(), &k->out));
+  MLG_RT_RETURN_IF_ERROR(readCellCommon(c, *k->input(c, kBackX),
+                                        *k->input(c, kBackR), k));
+  // A gradient exists exactly for what the forward had.
+  bool hasH = k->input(c, kBackH), hasC = k->input(c, kBackC),
+       hasP = k->input(c, kBackP);
+  if (bool(k->output(c, kDhPrev)) != hasH || bool(k->output(c, kDR)) != hasH ||
+      bool(k->output(c, kDcPrev)) != hasC || bool(k->output(c, kDP)) != hasP)
+    return c.error("dh_prev and dR need h_prev, dc_prev needs c_prev, dP "
+                   "needs P");
+  int64_t N = k->N, I = k->I, H = k->H, G = 4 * H;
+  std::vector<int64_t> state = {N, H};
+  const std::pair<int, const char *> states[] = {{kDh, "dh"},
+                                                 {kDc, "dc"},
+                                                 {kBackH, "h_prev"},
+                                                 {kBackC, "c_prev"},
+                                                 {kBackCell, "c"}};
+  for (auto [s, name] : states)
+    MLG_RT_RETURN_IF_ERROR(expectShape(c, k->input(c, s), name, state));
+  MLG_RT_RETURN_IF_ERROR(
+      expectShape(c, k->input(c, kGates), "gates", {N, G}));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, k->input(c, kBackW), "W", {G, I}));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, k->input(c, kBackP), "P", {3 * H}));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDx), "dx", {N, I}));
+  MLG_RT_RETURN_IF_ERROR(
+      expectShape(c, k->output(c, kDhPrev), "dh_prev", state));
+  MLG_RT_RETURN_IF_ERROR(
+      expectShape(c, k->output(c, kDcPrev), "dc_prev", state));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDW), "dW", {G, I}));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDR), "dR", {G, H}));
+  MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDB), "dB", {2 * G}));
+  return expectShape(c, k->output(c, kDP), "dP", {3 * H});
+}
+
+Status checkLstmCellBackward(const KernelCall &c) {
+  CellConfig k;
+  MLG_RT_RETURN_IF_ERROR(readBackwardConfig(c, &k));
+  // The compiler's workspace: dZ, N * 4H elements (f16 and bf16 use float
+  // copies instead).
+  int64_t need;
+  if (__builtin_mul_overflow(k.N, 4 * k.H, &need) ||
+      __builtin_mul_overflow(need, dtypeBytes(c.in[0].dtype), &need))
+    return c.error("the workspace size overflows");
+  if (c.workspaceBytes < uint64_t(need))
+    return c.error("needs a workspace of ", need, " bytes, got ",
+                   c.workspaceBytes);
+  return Status();
+}
+
+Status runLstmCellBackward(KernelCall &c) {
+  CellConfig k;
+  MLG_RT_RETURN_IF_ERROR(readBackwardConfig(c, &k));
+  bool naive = c.options && c.options->naiveGemm;
+  return dispatchFloat(c.in[0].dtype, [&]<typename T>() {
+    using C = typename Elem<T>::Compute;
+    withComputeType<T>(c, [&](const std::vector<const C *> &ins,
+                              const std::vector<C *> &outs) {
+      auto in = [&](int s) {
+        return k.in.index[s] < 0 ? nullptr : ins[k.in.index[s]];
+      };
+      auto out = [&](int s) {
+        return k.out.index[s] < 0 ? nullptr : outs[k.out.index[s]];
+      };
+      const int64_t N = k.N, I = k.I, H = k.H, G = 4 * H;
+      std::vector<C> own;
+      C *dz = reinterpret_cast<C *>(c.workspace);
+      if constexpr (!std::is_same_v<T, C>) {
+        own.resize(size_t(N * G));
+        dz = own.data();
+      }
+      const C *dh = in(kDh), *dc = in(kDc), *hPrev = in(kBackH),
+              *cPrev = in(kBackC), *cell = in(kBackCell), *p = in(kBackP);
+      C *dcPrev = out(kDcPrev);
+      ClampedGates<T> clamped(k.clip);
+      for (int64_t n = 0; n < N; ++n) {
+        auto row = [&](const C *v) { return v ? v + n * H : nullptr; };
+        lstmRowBackward<T>(H, in(kGates) + n * G, cell + n * H, row(cPrev), p,
+                           row(dh), row(dc), k.inputForget, clamped,
+                           dz + n * G, dcPrev ? dcPrev + n * H : nullptr);
+      }
+      gemm(false, false, N, I, G, C(1), dz, G, in(kBackW), I, C(0), out(kDx),
+           I, naive);
+      gemm(true, false, G, I, N, C(1), dz, G, in(kBackX), I, C(0), out(kDW),
+           I, naive);
+      if (hPrev) {
+        gemm(false, false, N, H, G, C(1), dz, G, in(kBackR), H, C(0),
+             out(kDhPrev), H, naive);
+        gemm(true, false, G, H, N, C(1), dz, G, hPrev, H, C(0), out(kDR), H,
+             naive);
+      }
+      // B holds W's and R's biases, which act alike.
+      if (C *db = out(kDB))
+        for (int64_t j = 0; j < G; ++j) {
+          C sum = 0;
+          for (int64_t n = 0; n < N; ++n)
+            sum += dz[n * G + j];
+          db[j] = db[G + j] = sum;
+        }
+      // P is (i, o, f): i and f read c_prev, o reads the new c.
+      if (C *dp = out(kDP))
+        for (int64_t j = 0; j < H; ++j) {
+          C di = 0, dO = 0, df = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            const C *z = dz + n * G;
+            C prev = cPrev ? cPrev[n * H + j] : C(0);
+            di += z[j] * prev;
+            dO += z[H + j] * cell[n * H + j];
+            df += z[2 * H + j] * prev;
+          }
+          dp[j] = di;
+          dp[H + j] = dO;
+          dp[2 * H + j] = df;
+        }
+    });
+    return Status();
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// stack and unstack
+//===----------------------------------------------------------------------===//
+
+/// `whole` is the pieces (of one type and shape) under leading dimensions
+/// that index exactly that many of them.
+Status checkStacked(const KernelCall &c, const Tensor &whole,
+                    const std::vector<Tensor> &pieces) {
+  if (pieces.empty())
+    return c.error("needs at least one piece");
+  const Tensor &first = pieces.front();
+  for (const Tensor &t : pieces)
+    if (t.dtype != first.dtype || *t.shape != *first.shape)
+      return c.error("the pieces must have one type and shape");
+  int64_t lead = whole.rank() - first.rank();
+  if (whole.dtype != first.dtype || lead < 1 ||
+      !std::equal(first.shape->begin(), first.shape->end(),
+                  whole.shape->begin() + lead))
+    return c.error("the stacked tensor must be the pieces' shape under "
+                   "leading dimensions");
+  int64_t count = 1;
+  for (int64_t d = 0; d < lead; ++d)
+    if (__builtin_mul_overflow(count, whole.dim(d), &count))
+      return c.error("the leading dimensions overflow");
+  if (count != int64_t(pieces.size()))
+    return c.error("the leading dimensions index ", count, " pieces, got ",
+                   pieces.size());
+  return Status();
+}
+
+Status checkStack(const KernelCall &c) {
+  if (c.out.size() != 1)
+    return c.error("has 1 output, got ", c.out.size());
+  return checkStacked(c, c.out[0], c.in);
+}
+
+Status runStack(KernelCall &c) {
+  uint8_t *o = c.out[0].as<uint8_t>();
+  for (const Tensor &t : c.in) {
+    size_t bytes = size_t(t.numel) * dtypeBytes(t.dtype);
+    std::memcpy(o, t.data, bytes);
+    o += bytes;
+  }
+  return Status();
+}
+
+Status checkUnstack(const KernelCall &c) {
+  if (c.in.size() != 1)
+    return c.error("takes 1 input, got ", c.in.size());
+  return checkStacked(c, c.in[0], c.out);
+}
+
+Status runUnstack(KernelCall &c) {
+  const uint8_t *s = c.in[0].as<const uint8_t>();
+  for (const Tensor &t : c.out) {
+    size_t bytes = size_t(t.numel) * dtypeBytes(t.dtype);
+    std::memcpy(t.data, s, bytes);
+    s += bytes;
+  }
+  return Status();
+}
+
 } // namespace
 
 void registerRecurrentKernels(KernelRegistry &r) {
   r.add({"lstm", checkLstm, runLstm});
+  r.add({"lstm_cell", checkLstmCell, runLstmCell});
+  r.add({"lstm_cell_backward", checkLstmCellBackward, runLstmCellBackward});
+  r.add({"stack", checkStack, runStack});
+  r.add({"unstack", checkUnstack, runUnstack});
 }
 
 } // namespace mlg_rt::cpu
