@@ -10,14 +10,17 @@ packages=(
   cmake g++ ninja-build ccache lld-22
   # MLIR/LLVM 22
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
-  # ONNX 1.12 protos and library; Protobuf; BLAS for the CPU runtime
-  libonnx-dev libprotobuf-dev protobuf-compiler libopenblas-dev
+  # ONNX 1.12 protos and library; Protobuf; BLAS for the CPU runtime; zlib
+  # for the runtime's gzip-compressed IDX data sets
+  libonnx-dev libprotobuf-dev protobuf-compiler libopenblas-dev zlib1g-dev
   # the program-loader fuzzer (clang's libFuzzer and sanitizers)
   clang-22 libclang-rt-22-dev
   # tests: GoogleTest, ONNX node tests, onnx.helper fixtures, PyTorch and
   # NumPy as references, torchvision for the exported models
   libgtest-dev libonnx-testdata python3-onnx python3-numpy python3-torch
   python3-torchvision
+  # the data set mlg-run trains on (/usr/share/datasets/fashion-mnist)
+  dataset-fashion-mnist
 )
 
 missing=()

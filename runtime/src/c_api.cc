@@ -2,10 +2,10 @@
 
 #include "mlg_rt/mlg_rt.h"
 
+#include "data/synthetic.h"
 #include "session.h"
 
 #include <cstring>
-#include <random>
 
 using namespace mlg_rt;
 
@@ -19,7 +19,23 @@ struct mlg_rt_program {
 
 struct mlg_rt_session {
   std::unique_ptr<Session> session;
+  mlg_rt_program program; // the session's, for mlg_rt_session_program
 };
+
+static_assert(int(MLG_RT_DTYPE_F32) == int(DType::F32) &&
+                  int(MLG_RT_DTYPE_F64) == int(DType::F64) &&
+                  int(MLG_RT_DTYPE_F16) == int(DType::F16) &&
+                  int(MLG_RT_DTYPE_BF16) == int(DType::BF16) &&
+                  int(MLG_RT_DTYPE_I8) == int(DType::I8) &&
+                  int(MLG_RT_DTYPE_I16) == int(DType::I16) &&
+                  int(MLG_RT_DTYPE_I32) == int(DType::I32) &&
+                  int(MLG_RT_DTYPE_I64) == int(DType::I64) &&
+                  int(MLG_RT_DTYPE_U8) == int(DType::U8) &&
+                  int(MLG_RT_DTYPE_U16) == int(DType::U16) &&
+                  int(MLG_RT_DTYPE_U32) == int(DType::U32) &&
+                  int(MLG_RT_DTYPE_U64) == int(DType::U64) &&
+                  int(MLG_RT_DTYPE_BOOL) == int(DType::Bool),
+              "mlg_rt_dtype_t must match the program format's data types");
 
 static mlg_rt_status_t wrap(const Status &s) {
   return s.ok() ? nullptr : new mlg_rt_status{s.message()};
@@ -68,6 +84,75 @@ const char *mlg_rt_program_output_name(const mlg_rt_program_t *p, size_t i) {
                                         : nullptr;
 }
 
+const char *mlg_rt_dtype_name(mlg_rt_dtype_t dtype) {
+  DType t = dtypeFromProgram(int(dtype));
+  return t == DType::Invalid ? "invalid" : dtypeName(t);
+}
+
+size_t mlg_rt_dtype_size(mlg_rt_dtype_t dtype) {
+  return size_t(dtypeBytes(dtypeFromProgram(int(dtype))));
+}
+
+static mlg_rt_status_t describe(const Program &p, const BindingInfo &b,
+                                mlg_rt_tensor_desc_t *out) {
+  if (!out)
+    return new mlg_rt_status{"no descriptor to fill"};
+  const TensorInfo &t = p.tensors[b.tensor];
+  out->name = b.name.c_str();
+  out->dtype = mlg_rt_dtype_t(int(t.dtype));
+  out->rank = t.shape.size();
+  out->shape = t.shape.data();
+  out->numel = uint64_t(t.numel);
+  out->bytes = uint64_t(t.bytes);
+  return nullptr;
+}
+
+mlg_rt_status_t mlg_rt_program_input_desc(const mlg_rt_program_t *p, size_t i,
+                                          mlg_rt_tensor_desc_t *out) {
+  if (i >= p->program->inputs.size())
+    return new mlg_rt_status{"the program has no input #" + std::to_string(i)};
+  return describe(*p->program, p->program->inputs[i], out);
+}
+
+mlg_rt_status_t mlg_rt_program_output_desc(const mlg_rt_program_t *p, size_t i,
+                                           mlg_rt_tensor_desc_t *out) {
+  if (i >= p->program->outputs.size())
+    return new mlg_rt_status{"the program has no output #" + std::to_string(i)};
+  return describe(*p->program, p->program->outputs[i], out);
+}
+
+static mlg_rt_status_t find(const std::vector<BindingInfo> &bindings,
+                            const char *kind, const char *name,
+                            size_t *out_index) {
+  if (!name || !out_index)
+    return new mlg_rt_status{std::string("no ") + kind +
+                             (name ? " index to fill" : " name given")};
+  for (size_t i = 0; i < bindings.size(); ++i)
+    if (bindings[i].name == name) {
+      *out_index = i;
+      return nullptr;
+    }
+  return new mlg_rt_status{std::string("the program has no ") + kind + " '" +
+                           name + "'"};
+}
+
+mlg_rt_status_t mlg_rt_program_find_input(const mlg_rt_program_t *p,
+                                          const char *name, size_t *out) {
+  return find(p->program->inputs, "input", name, out);
+}
+
+mlg_rt_status_t mlg_rt_program_find_output(const mlg_rt_program_t *p,
+                                           const char *name, size_t *out) {
+  return find(p->program->outputs, "output", name, out);
+}
+
+mlg_rt_status_t mlg_rt_program_label_classes(const mlg_rt_program_t *p,
+                                             int64_t *out_classes) {
+  if (!out_classes)
+    return new mlg_rt_status{"no class count to fill"};
+  return wrap(labelClasses(*p->program, out_classes));
+}
+
 void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options) {
   options->backend = MLG_RT_BACKEND_CPU;
   options->poison = 0;
@@ -86,14 +171,21 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
   if (mlg_rt_status_t st =
           wrap(Session::create(program->program, o, &s->session)))
     return st;
+  s->program.program = program->program;
   *out_session = s.release();
   return nullptr;
 }
 
 void mlg_rt_session_release(mlg_rt_session_t *session) { delete session; }
 
+const mlg_rt_program_t *mlg_rt_session_program(const mlg_rt_session_t *s) {
+  return &s->program;
+}
+
 mlg_rt_status_t mlg_rt_session_load_weights(mlg_rt_session_t *s,
                                             const char *path) {
+  if (!path)
+    return new mlg_rt_status{"no weights path given"};
   return wrap(s->session->loadWeightsOnnx(path));
 }
 
@@ -105,7 +197,38 @@ mlg_rt_status_t mlg_rt_session_init_weights(mlg_rt_session_t *s,
 mlg_rt_status_t mlg_rt_session_save_weights(mlg_rt_session_t *s,
                                             const char *templatePath,
                                             const char *outPath) {
+  if (!templatePath || !outPath)
+    return new mlg_rt_status{"no template or output path given"};
   return wrap(s->session->saveWeightsOnnx(templatePath, outPath));
+}
+
+mlg_rt_status_t mlg_rt_session_save_inference_model(mlg_rt_session_t *s,
+                                                    const char *templatePath,
+                                                    const char *outPath) {
+  if (!templatePath || !outPath)
+    return new mlg_rt_status{"no template or output path given"};
+  return wrap(s->session->saveInferenceModel(templatePath, outPath));
+}
+
+mlg_rt_status_t mlg_rt_session_set_input(mlg_rt_session_t *s, size_t index,
+                                         const void *data, size_t bytes) {
+  return wrap(s->session->setInputBytes(index, data, bytes));
+}
+
+mlg_rt_status_t mlg_rt_session_set_input_by_name(mlg_rt_session_t *s,
+                                                 const char *name,
+                                                 const void *data,
+                                                 size_t bytes) {
+  size_t index = 0;
+  if (mlg_rt_status_t st =
+          find(s->session->program().inputs, "input", name, &index))
+    return st;
+  return wrap(s->session->setInputBytes(index, data, bytes));
+}
+
+mlg_rt_status_t mlg_rt_session_read_output(mlg_rt_session_t *s, size_t index,
+                                           void *out_data, size_t bytes) {
+  return wrap(s->session->readOutput(index, out_data, bytes));
 }
 
 mlg_rt_status_t mlg_rt_session_set_input_file(mlg_rt_session_t *s,
@@ -125,37 +248,15 @@ mlg_rt_status_t mlg_rt_session_set_random_inputs(mlg_rt_session_t *s,
                                                  uint64_t seed,
                                                  int64_t intRange) {
   const Program &p = s->session->program();
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
+  data::RandomFiller filler(seed);
   for (size_t i = 0; i < p.inputs.size(); ++i) {
     if (s->session->isInputSet(i))
       continue;
     const TensorInfo &t = p.tensors[p.inputs[i].tensor];
-    HostTensor h;
-    h.name = p.inputs[i].name;
-    h.dtype = t.dtype;
-    h.shape = t.shape;
-    h.data.resize(t.bytes);
-    for (int64_t e = 0; e < t.numel; ++e) {
-      char *dst = h.data.data() + e * dtypeBytes(t.dtype);
-      if (t.dtype == DType::F32) {
-        float v = float(normal(rng));
-        std::memcpy(dst, &v, 4);
-      } else if (t.dtype == DType::F64) {
-        double v = normal(rng);
-        std::memcpy(dst, &v, 8);
-      } else if (t.dtype == DType::F16 || t.dtype == DType::BF16) {
-        float v = float(normal(rng));
-        uint16_t b = t.dtype == DType::F16 ? floatToHalf(v) : floatToBf16(v);
-        std::memcpy(dst, &b, 2);
-      } else {
-        uint64_t v = intRange > 0 ? rng() % uint64_t(intRange) : 0;
-        if (t.dtype == DType::Bool)
-          v &= 1;
-        std::memcpy(dst, &v, dtypeBytes(t.dtype));
-      }
-    }
-    if (mlg_rt_status_t st = wrap(s->session->setInput(i, h)))
+    std::string bytes(size_t(t.bytes), '\0');
+    filler.fill(t.dtype, t.numel, intRange, bytes.data());
+    if (mlg_rt_status_t st =
+            wrap(s->session->setInputBytes(i, bytes.data(), bytes.size())))
       return st;
   }
   return nullptr;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -282,19 +283,27 @@ readInitializers(const std::string &path,
   return Status();
 }
 
-Status writeModelWithInitializers(const std::string &templatePath,
-                                  const std::string &outPath,
-                                  const std::vector<HostTensor> &tensors) {
-  onnx::ModelProto model;
-  MLG_RT_RETURN_IF_ERROR(readModel(templatePath, &model));
+// The model at `templatePath` with the initializers named in `tensors`
+// replaced and every other external initializer inlined.
+static Status modelWithInitializers(const std::string &templatePath,
+                                    const std::vector<HostTensor> &tensors,
+                                    const std::set<std::string> &optional,
+                                    onnx::ModelProto *model) {
+  MLG_RT_RETURN_IF_ERROR(readModel(templatePath, model));
   std::map<std::string, const HostTensor *> byName;
   for (const HostTensor &h : tensors)
     byName[h.name] = &h;
   std::set<std::string> replaced;
   std::string dir = directoryOf(templatePath);
-  for (onnx::TensorProto &t : *model.mutable_graph()->mutable_initializer()) {
+  for (onnx::TensorProto &t : *model->mutable_graph()->mutable_initializer()) {
     auto it = byName.find(t.name());
     if (it != byName.end()) {
+      if (t.data_type() != onnxFromDtype(it->second->dtype) ||
+          !std::equal(t.dims().begin(), t.dims().end(),
+                      it->second->shape.begin(), it->second->shape.end()))
+        return Status::errorf("'", templatePath, "': initializer '", t.name(),
+                              "' has another type or shape than the "
+                              "program's tensor");
       hostToTensorProto(*it->second, &t);
       replaced.insert(t.name());
     } else if (t.data_location() == onnx::TensorProto::EXTERNAL) {
@@ -305,13 +314,143 @@ Status writeModelWithInitializers(const std::string &templatePath,
     }
   }
   for (const HostTensor &h : tensors)
-    if (!replaced.count(h.name))
+    if (!replaced.count(h.name) && !optional.count(h.name))
       return Status::errorf("'", templatePath, "' has no initializer '", h.name,
                             "'");
+  return Status();
+}
+
+static Status writeModel(const onnx::ModelProto &model,
+                         const std::string &outPath) {
   std::string bytes;
   if (!model.SerializeToString(&bytes))
     return Status::errorf("the model is too large to write as one file");
   return writeFileAtomically(outPath, bytes);
+}
+
+Status writeModelWithInitializers(const std::string &templatePath,
+                                  const std::string &outPath,
+                                  const std::vector<HostTensor> &tensors,
+                                  const std::set<std::string> &optional) {
+  onnx::ModelProto model;
+  MLG_RT_RETURN_IF_ERROR(
+      modelWithInitializers(templatePath, tensors, optional, &model));
+  return writeModel(model, outPath);
+}
+
+static bool isOnnxOp(const onnx::NodeProto &node, const char *type) {
+  return node.op_type() == type &&
+         (node.domain().empty() || node.domain() == "ai.onnx");
+}
+
+static void setIntAttribute(onnx::NodeProto *node, const char *name,
+                            int64_t value) {
+  for (onnx::AttributeProto &a : *node->mutable_attribute())
+    if (a.name() == name) {
+      a.set_i(value);
+      return;
+    }
+}
+
+// Every name a node reads, those its subgraphs read from outer scopes
+// included (over-approximated: every input of every subgraph node).
+static void collectReads(const onnx::NodeProto &node,
+                         std::set<std::string> *reads) {
+  for (const std::string &in : node.input())
+    if (!in.empty())
+      reads->insert(in);
+  for (const onnx::AttributeProto &a : node.attribute()) {
+    auto visit = [&](const onnx::GraphProto &g) {
+      for (const onnx::NodeProto &n : g.node())
+        collectReads(n, reads);
+      for (const onnx::ValueInfoProto &o : g.output())
+        reads->insert(o.name());
+    };
+    if (a.has_g())
+      visit(a.g());
+    for (const onnx::GraphProto &g : a.graphs())
+      visit(g);
+  }
+}
+
+// Switches batch norm and dropout to inference and removes what then feeds
+// no graph output.
+static Status toInferenceForm(onnx::GraphProto *graph) {
+  std::set<std::string> graphOutputs;
+  for (const onnx::ValueInfoProto &o : graph->output())
+    graphOutputs.insert(o.name());
+  for (onnx::NodeProto &node : *graph->mutable_node()) {
+    if (isOnnxOp(node, "BatchNormalization")) {
+      for (int i = 1; i < node.output_size(); ++i)
+        if (graphOutputs.count(node.output(i)))
+          return Status::errorf(
+              "BatchNormalization node '", node.name(), "' has its output '",
+              node.output(i),
+              "' (a training statistic) among the graph's outputs, which "
+              "its inference form does not compute");
+      while (node.output_size() > 1)
+        node.mutable_output()->RemoveLast();
+      setIntAttribute(&node, "training_mode", 0);
+      setIntAttribute(&node, "is_test", 1);
+    } else if (isOnnxOp(node, "Dropout")) {
+      // Without training_mode (opset 12) Dropout is the identity; opset 6
+      // and older ask for is_test.
+      while (node.input_size() > 2 ||
+             (node.input_size() == 2 && node.input(1).empty()))
+        node.mutable_input()->RemoveLast();
+      setIntAttribute(&node, "is_test", 1);
+    }
+  }
+
+  // Nodes are topologically sorted: walk them backwards from the outputs.
+  std::set<std::string> live = graphOutputs;
+  std::vector<bool> keep(size_t(graph->node_size()), false);
+  for (int i = graph->node_size() - 1; i >= 0; --i) {
+    const onnx::NodeProto &node = graph->node(i);
+    for (const std::string &out : node.output())
+      if (!out.empty() && live.count(out))
+        keep[size_t(i)] = true;
+    if (keep[size_t(i)])
+      collectReads(node, &live);
+  }
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  std::set<std::string> defined;
+  for (int i = 0; i < graph->node_size(); ++i)
+    if (keep[size_t(i)]) {
+      for (const std::string &out : graph->node(i).output())
+        defined.insert(out);
+      nodes.Add()->Swap(graph->mutable_node(i));
+    }
+  graph->mutable_node()->Swap(&nodes);
+
+  std::set<std::string> inputs;
+  for (const onnx::ValueInfoProto &in : graph->input())
+    inputs.insert(in.name());
+  auto *inits = graph->mutable_initializer();
+  for (int i = inits->size() - 1; i >= 0; --i)
+    if (!live.count(inits->Get(i).name()) &&
+        !inputs.count(inits->Get(i).name()))
+      inits->DeleteSubrange(i, 1);
+  for (const onnx::TensorProto &t : graph->initializer())
+    defined.insert(t.name());
+  defined.insert(inputs.begin(), inputs.end());
+  auto *infos = graph->mutable_value_info();
+  for (int i = infos->size() - 1; i >= 0; --i)
+    if (!defined.count(infos->Get(i).name()))
+      infos->DeleteSubrange(i, 1);
+  return Status();
+}
+
+Status writeInferenceModel(const std::string &templatePath,
+                           const std::string &outPath,
+                           const std::vector<HostTensor> &tensors,
+                           const std::set<std::string> &optional) {
+  onnx::ModelProto model;
+  MLG_RT_RETURN_IF_ERROR(
+      modelWithInitializers(templatePath, tensors, optional, &model));
+  MLG_RT_RETURN_IF_ERROR(toInferenceForm(model.mutable_graph())
+                             .withContext("'" + templatePath + "'"));
+  return writeModel(model, outPath);
 }
 
 } // namespace mlg_rt

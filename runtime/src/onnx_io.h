@@ -13,6 +13,7 @@
 #include "status.h"
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,10 +50,24 @@ Status readInitializers(const std::string &path,
                         const std::function<Status(const HostTensor &)> &found);
 
 /// Writes a copy of the model at `templatePath` to `outPath` with the
-/// initializers named in `tensors` replaced (data inline), atomically.
+/// initializers named in `tensors` replaced (data inline), atomically. A
+/// tensor the template has no initializer for is an error unless its name is
+/// in `optional` (then it is left out).
 Status writeModelWithInitializers(const std::string &templatePath,
                                   const std::string &outPath,
-                                  const std::vector<HostTensor> &tensors);
+                                  const std::vector<HostTensor> &tensors,
+                                  const std::set<std::string> &optional = {});
+
+/// Like writeModelWithInitializers, in the model's inference form: every
+/// BatchNormalization computes with its running statistics (training_mode
+/// 0) and has its first output only; every Dropout loses its training_mode
+/// input (so it is the identity), or gets is_test = 1 before opset 7; nodes,
+/// initializers and value infos that then feed no graph output are removed.
+/// The graph's inputs and outputs stay as they are.
+Status writeInferenceModel(const std::string &templatePath,
+                           const std::string &outPath,
+                           const std::vector<HostTensor> &tensors,
+                           const std::set<std::string> &optional = {});
 
 /// Writes `bytes` to `path` through a temporary file in the same folder.
 Status writeFileAtomically(const std::string &path, const std::string &bytes);

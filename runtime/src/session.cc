@@ -131,50 +131,53 @@ Status checkForCpu(const Program &p, const cpu::CpuOptions &options,
   return Status();
 }
 
-Status Session::initWeights(uint64_t seed) {
-  const Program &p = *program_;
-  for (size_t i = 0; i < p.persistents.size(); ++i) {
-    const PersistentInfo &q = p.persistents[i];
-    uint8_t *data = persistent_[i].get();
-    // Each tensor draws from its own stream: the seed and its name.
-    std::seed_seq seq{seed, std::hash<std::string>{}(q.name)};
-    std::mt19937_64 rng(seq);
-    int64_t fanIn = 1;
-    for (size_t d = 1; d < q.shape.size(); ++d)
-      fanIn *= std::max<int64_t>(q.shape[d], 1);
-    double bound = 1.0 / std::sqrt(double(std::max<int64_t>(fanIn, 1)));
-    std::uniform_real_distribution<double> uniform(-bound, bound);
-    for (int64_t e = 0; e < q.numel; ++e) {
-      double v = q.init == PersistentInfo::Init::Zeros  ? 0.0
-                 : q.init == PersistentInfo::Init::Ones ? 1.0
-                                                        : uniform(rng);
-      switch (q.dtype) {
-      case DType::F32:
-        reinterpret_cast<float *>(data)[e] = float(v);
-        break;
-      case DType::F64:
-        reinterpret_cast<double *>(data)[e] = v;
-        break;
-      case DType::F16:
-        reinterpret_cast<uint16_t *>(data)[e] = floatToHalf(float(v));
-        break;
-      case DType::BF16:
-        reinterpret_cast<uint16_t *>(data)[e] = floatToBf16(float(v));
-        break;
-      default: { // integer tables: small non-negative values
-        uint64_t x =
-            q.init == PersistentInfo::Init::Ones
-                ? 1
-                : (q.init == PersistentInfo::Init::Zeros ? 0 : rng() % 2);
-        std::memcpy(data + e * dtypeBytes(q.dtype), &x, dtypeBytes(q.dtype));
-      }
-      }
+void Session::initPersistent(size_t i, uint64_t seed) {
+  const PersistentInfo &q = program_->persistents[i];
+  uint8_t *data = persistent_[i].get();
+  // Each tensor draws from its own stream: the seed and its name.
+  std::seed_seq seq{seed, std::hash<std::string>{}(q.name)};
+  std::mt19937_64 rng(seq);
+  int64_t fanIn = 1;
+  for (size_t d = 1; d < q.shape.size(); ++d)
+    fanIn *= std::max<int64_t>(q.shape[d], 1);
+  double bound = 1.0 / std::sqrt(double(std::max<int64_t>(fanIn, 1)));
+  std::uniform_real_distribution<double> uniform(-bound, bound);
+  for (int64_t e = 0; e < q.numel; ++e) {
+    double v = q.init == PersistentInfo::Init::Zeros  ? 0.0
+               : q.init == PersistentInfo::Init::Ones ? 1.0
+                                                      : uniform(rng);
+    switch (q.dtype) {
+    case DType::F32:
+      reinterpret_cast<float *>(data)[e] = float(v);
+      break;
+    case DType::F64:
+      reinterpret_cast<double *>(data)[e] = v;
+      break;
+    case DType::F16:
+      reinterpret_cast<uint16_t *>(data)[e] = floatToHalf(float(v));
+      break;
+    case DType::BF16:
+      reinterpret_cast<uint16_t *>(data)[e] = floatToBf16(float(v));
+      break;
+    default: { // integer tables: small non-negative values
+      uint64_t x =
+          q.init == PersistentInfo::Init::Ones
+              ? 1
+              : (q.init == PersistentInfo::Init::Zeros ? 0 : rng() % 2);
+      std::memcpy(data + e * dtypeBytes(q.dtype), &x, dtypeBytes(q.dtype));
+    }
     }
   }
+}
+
+Status Session::initWeights(uint64_t seed) {
+  for (size_t i = 0; i < program_->persistents.size(); ++i)
+    initPersistent(i, seed);
   return Status();
 }
 
-Status Session::loadWeightsOnnx(const std::string &path) {
+Status Session::loadWeightsOnnx(const std::string &path,
+                                size_t *numInitialized) {
   const Program &p = *program_;
   std::map<std::string, size_t> byName;
   for (size_t i = 0; i < p.persistents.size(); ++i)
@@ -193,20 +196,32 @@ Status Session::loadWeightsOnnx(const std::string &path) {
         loaded.insert(t.name);
         return Status();
       }));
+  // Check everything before changing anything more: a failed load leaves
+  // the state the file does not have as it was.
   for (const PersistentInfo &q : p.persistents)
-    if (!loaded.count(q.name))
+    if (!loaded.count(q.name) && q.kind != PersistentInfo::Kind::State)
       return Status::errorf("'", path, "' has no initializer '", q.name, "'");
+  size_t initialized = 0;
+  for (size_t i = 0; i < p.persistents.size(); ++i)
+    if (!loaded.count(p.persistents[i].name)) {
+      initPersistent(i, /*seed=*/0);
+      ++initialized;
+    }
+  if (numInitialized)
+    *numInitialized = initialized;
   return Status();
 }
 
-Status Session::saveWeightsOnnx(const std::string &templatePath,
-                                const std::string &outPath) const {
+std::vector<HostTensor>
+Session::tensorsToSave(std::set<std::string> *optional) const {
   std::vector<HostTensor> tensors;
   const Program &p = *program_;
   for (size_t i = 0; i < p.persistents.size(); ++i) {
     const PersistentInfo &q = p.persistents[i];
     if (q.kind == PersistentInfo::Kind::Table)
       continue;
+    if (q.kind == PersistentInfo::Kind::State)
+      optional->insert(q.name);
     HostTensor h;
     h.name = q.name;
     h.dtype = q.dtype;
@@ -215,7 +230,21 @@ Status Session::saveWeightsOnnx(const std::string &templatePath,
                   q.bytes);
     tensors.push_back(std::move(h));
   }
-  return writeModelWithInitializers(templatePath, outPath, tensors);
+  return tensors;
+}
+
+Status Session::saveWeightsOnnx(const std::string &templatePath,
+                                const std::string &outPath) const {
+  std::set<std::string> optional;
+  std::vector<HostTensor> tensors = tensorsToSave(&optional);
+  return writeModelWithInitializers(templatePath, outPath, tensors, optional);
+}
+
+Status Session::saveInferenceModel(const std::string &templatePath,
+                                   const std::string &outPath) const {
+  std::set<std::string> optional;
+  std::vector<HostTensor> tensors = tensorsToSave(&optional);
+  return writeInferenceModel(templatePath, outPath, tensors, optional);
 }
 
 int Session::findInput(const std::string &name) const {
@@ -242,10 +271,21 @@ Status Session::setInput(size_t index, const HostTensor &tensor) {
                           " of shape ", shapeString(t.shape), ", got ",
                           dtypeName(tensor.dtype), " of shape ",
                           shapeString(tensor.shape));
-  if (int64_t(tensor.data.size()) != t.bytes)
-    return Status::errorf("input '", b.name, "' has ", tensor.data.size(),
-                          " bytes, needs ", t.bytes);
-  staged_[index] = tensor.data;
+  return setInputBytes(index, tensor.data.data(), tensor.data.size());
+}
+
+Status Session::setInputBytes(size_t index, const void *data, size_t bytes) {
+  if (index >= program_->inputs.size())
+    return Status::errorf("the program has no input #", index);
+  const BindingInfo &b = program_->inputs[index];
+  const TensorInfo &t = program_->tensors[b.tensor];
+  if (int64_t(bytes) != t.bytes)
+    return Status::errorf("input '", b.name, "' (", dtypeName(t.dtype), " of ",
+                          "shape ", shapeString(t.shape), ") needs ", t.bytes,
+                          " bytes, got ", bytes);
+  if (bytes && !data)
+    return Status::errorf("input '", b.name, "': no data given");
+  staged_[index].assign(static_cast<const char *>(data), bytes);
   staged_set_[index] = true;
   return Status();
 }
@@ -291,6 +331,47 @@ HostTensor Session::output(size_t index) const {
   h.shape = t.shape;
   h.data.assign(reinterpret_cast<const char *>(dataOf(b.tensor)), t.bytes);
   return h;
+}
+
+Status Session::readOutput(size_t index, void *data, size_t bytes) const {
+  if (index >= program_->outputs.size())
+    return Status::errorf("the program has no output #", index);
+  const BindingInfo &b = program_->outputs[index];
+  const TensorInfo &t = program_->tensors[b.tensor];
+  if (int64_t(bytes) != t.bytes)
+    return Status::errorf("output '", b.name, "' (", dtypeName(t.dtype),
+                          " of shape ", shapeString(t.shape), ") has ", t.bytes,
+                          " bytes, the buffer ", bytes);
+  if (bytes && !data)
+    return Status::errorf("output '", b.name, "': no buffer given");
+  if (runs_ == 0)
+    return Status::errorf("output '", b.name,
+                          "' is not computed yet (run the program first)");
+  std::memcpy(data, dataOf(b.tensor), bytes);
+  return Status();
+}
+
+Status labelClasses(const Program &p, int64_t *out) {
+  int label = -1;
+  for (size_t i = 0; i < p.inputs.size(); ++i)
+    if (p.inputs[i].name == "labels")
+      label = int(i);
+  if (label < 0)
+    return Status::error("the program has no input 'labels' (compile a "
+                         "training step with --mlg-build-training-step)");
+  uint32_t labels = p.inputs[size_t(label)].tensor;
+  for (const StepInfo &step : p.steps) {
+    if (step.kernel != "softmax_cross_entropy" || step.inputs.size() != 2 ||
+        step.inputs[1] != labels)
+      continue;
+    const TensorInfo &logits = p.tensors[step.inputs[0]];
+    if (logits.shape.empty())
+      break;
+    *out = logits.shape.back();
+    return Status();
+  }
+  return Status::error("no softmax cross-entropy step reads the program's "
+                       "'labels' input, so it has no number of classes");
 }
 
 } // namespace mlg_rt

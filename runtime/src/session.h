@@ -17,6 +17,7 @@
 #include "program.h"
 
 #include <memory>
+#include <set>
 #include <vector>
 
 namespace mlg_rt {
@@ -38,21 +39,37 @@ public:
   /// Every persistent tensor from a seed, as its init says.
   Status initWeights(uint64_t seed);
   /// Persistent tensors from an ONNX model's initializers, by name. Fails if
-  /// one is missing or has another type or shape.
-  Status loadWeightsOnnx(const std::string &path);
-  /// Writes a copy of `templatePath` with the current parameters and state.
+  /// one has another type or shape than the program's, or if a parameter or
+  /// table is missing; state the file does not have (optimizer moments, the
+  /// step counter: a training step's own additions) starts as its init
+  /// says. `numInitialized`, if given, counts those.
+  Status loadWeightsOnnx(const std::string &path,
+                         size_t *numInitialized = nullptr);
+  /// Writes a copy of `templatePath` with the current parameters and state,
+  /// atomically. State the template does not have (optimizer state) is not
+  /// written; a parameter it does not have is an error.
   Status saveWeightsOnnx(const std::string &templatePath,
                          const std::string &outPath) const;
+  /// Like saveWeightsOnnx, in the template's inference form (see
+  /// writeInferenceModel): training-mode batch norm and dropout switched to
+  /// inference, the running statistics' outputs dropped.
+  Status saveInferenceModel(const std::string &templatePath,
+                            const std::string &outPath) const;
 
   /// The index of an input or output by name, or -1.
   int findInput(const std::string &name) const;
   int findOutput(const std::string &name) const;
   /// Stages input `index` for the next runs; its type and shape must match.
   Status setInput(size_t index, const HostTensor &tensor);
+  /// Stages input `index` from raw little-endian bytes, exactly as many as
+  /// its type and shape need.
+  Status setInputBytes(size_t index, const void *data, size_t bytes);
   bool isInputSet(size_t index) const { return staged_set_[index]; }
   Status run();
   /// Output `index` as a host tensor (a copy).
   HostTensor output(size_t index) const;
+  /// Copies output `index` to `data`, which holds exactly its bytes.
+  Status readOutput(size_t index, void *data, size_t bytes) const;
 
   MemoryStats memory() const { return program_->memory(); }
   uint64_t runs() const { return runs_; }
@@ -60,6 +77,11 @@ public:
 private:
   Session() = default;
   Status prepare();
+  /// Persistent tensor `i` as its init says (random ones from `seed`).
+  void initPersistent(size_t i, uint64_t seed);
+  /// The parameters and state to save, and which of them a template may
+  /// lack.
+  std::vector<HostTensor> tensorsToSave(std::set<std::string> *optional) const;
   uint8_t *dataOf(uint32_t tensor) const;
 
   std::shared_ptr<const Program> program_;
@@ -72,6 +94,10 @@ private:
   std::vector<bool> staged_set_;
   uint64_t runs_ = 0;
 };
+
+/// The number of classes of the program's `labels` input: the class axis of
+/// the softmax cross-entropy step that reads it.
+Status labelClasses(const Program &program, int64_t *out);
 
 } // namespace mlg_rt
 
