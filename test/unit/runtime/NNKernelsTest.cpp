@@ -958,6 +958,28 @@ DropoutRun runDropout(const std::vector<double> &x, double ratio, bool training,
   return {h.outputAs<double>(0), h.outputAs<int64_t>(1)};
 }
 
+TEST(Philox, MatchesRandom123KnownAnswers) {
+  // Philox4x32-10's known-answer vectors (Random123's kat_vectors): the
+  // generator every backend shares must be the published one.
+  struct Kat {
+    uint32_t ctr[4], key[2], out[4];
+  } kats[] = {
+      {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+       {0xffffffff, 0xffffffff},
+       {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+       {0xa4093822, 0x299f31d0},
+       {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+  };
+  for (const Kat &k : kats) {
+    mlg_rt::Philox4x32 r = mlg_rt::philox4x32(k.ctr[0], k.ctr[1], k.ctr[2],
+                                              k.ctr[3], k.key[0], k.key[1]);
+    for (int i = 0; i < 4; ++i)
+      EXPECT_EQ(r.v[i], k.out[i]) << std::hex << k.ctr[0] << " word " << i;
+  }
+}
+
 TEST(NNDropout, KeepsAboutOneMinusRatioAndScalesThem) {
   std::mt19937 rng(1);
   auto x = rounded(DType::F32, randomValues(100000, rng, 0.5, 1.5));
