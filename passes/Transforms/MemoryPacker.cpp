@@ -34,23 +34,20 @@ static PackResult place(llvm::ArrayRef<LiveInterval> intervals,
                         bool lowestFit) {
   PackResult result;
   result.offsets.assign(intervals.size(), 0);
-  llvm::SmallVector<unsigned> placed;
-  llvm::SmallVector<std::pair<int64_t, int64_t>>
-      busy; // [offset, end) in memory
+  // The buffers placed so far, kept sorted by offset: the ones live with
+  // the next buffer come out of one scan in memory order, with no sort.
+  std::vector<std::pair<int64_t, unsigned>> placed;
+  placed.reserve(intervals.size());
   for (unsigned i : order) {
     int64_t size = alignUp(intervals[i].bytes, alignment);
     if (size == 0)
       continue;
-    busy.clear();
-    for (unsigned j : placed)
-      if (overlapInTime(intervals[i], intervals[j]))
-        busy.push_back(
-            {result.offsets[j],
-             result.offsets[j] + alignUp(intervals[j].bytes, alignment)});
-    llvm::sort(busy);
     int64_t best = -1, bestGap = std::numeric_limits<int64_t>::max(),
             cursor = 0;
-    for (auto [begin, end] : busy) {
+    for (auto [begin, j] : placed) {
+      if (!overlapInTime(intervals[i], intervals[j]))
+        continue;
+      int64_t end = begin + alignUp(intervals[j].bytes, alignment);
       int64_t gap = begin - cursor;
       if (gap >= size && gap < bestGap) {
         best = cursor;
@@ -64,7 +61,9 @@ static PackResult place(llvm::ArrayRef<LiveInterval> intervals,
       best = cursor;
     result.offsets[i] = best;
     result.size = std::max(result.size, best + size);
-    placed.push_back(i);
+    std::pair<int64_t, unsigned> entry{best, i};
+    placed.insert(std::upper_bound(placed.begin(), placed.end(), entry),
+                  entry);
   }
   return result;
 }
