@@ -2,8 +2,7 @@
 // kernels.
 //
 // Window ops (conv and the pools) take 1 to 3 spatial dimensions and see
-// them as 3, with leading dimensions of size 1, so one set of loops serves
-// all ranks. Convolution copies each image and group into the step's
+// them as 3 (window.h). Convolution copies each image and group into the step's
 // workspace as an im2col matrix (the compiler sizes it for one image and one
 // group) and multiplies it by the group's filters: through BLAS for f32 and
 // f64, through a float-accumulating loop for f16 and bf16. Statistics
@@ -15,6 +14,7 @@
 
 #include "common.h"
 #include "gemm.h"
+#include "window.h"
 
 #include "mlg_rt/philox.h"
 
@@ -25,117 +25,6 @@
 
 namespace mlg_rt::cpu {
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
-
-constexpr int64_t kMaxSpatial = 3;
-
-template <typename T> using ComputeOf = typename Elem<T>::Compute;
-
-/// Writes `v` into element `i` of a floating-point tensor.
-void storeDouble(const Tensor &t, int64_t i, double v) {
-  (void)dispatchFloat(t.dtype, [&]<typename T>() {
-    t.as<T>()[i] = Elem<T>::store(ComputeOf<T>(v));
-    return Status();
-  });
-}
-
-/// a * b, or nothing on overflow (both non-negative).
-std::optional<int64_t> mulChecked(int64_t a, int64_t b) {
-  int64_t r;
-  if (__builtin_mul_overflow(a, b, &r))
-    return std::nullopt;
-  return r;
-}
-
-/// Whether every product of some of `t`'s dims fits in int64. The loader
-/// bounds numel, but a tensor with a zero dim is empty whatever its other
-/// dims, and the loops here multiply those.
-bool dimsFit(const Tensor &t) {
-  int64_t p = 1;
-  for (int64_t d : *t.shape)
-    if (d > 0 && __builtin_mul_overflow(p, d, &p))
-      return false;
-  return true;
-}
-
-/// ceil(a / b) for a >= 0, b > 0, without overflow.
-int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
-
-/// The indices j in [0, n) for which `offset + j * step` lies in [0, size):
-/// [lo, hi). Used both for output positions whose tap falls inside the input
-/// and for the taps of one window that do.
-void tapRange(int64_t n, int64_t size, int64_t step, int64_t offset,
-              int64_t &lo, int64_t &hi) {
-  lo = offset >= 0 ? 0 : ceilDiv(-offset, step);
-  hi = size - offset <= 0 ? 0 : ceilDiv(size - offset, step);
-  hi = std::min(hi, n);
-  lo = std::min(lo, hi);
-}
-
-/// The geometry of a sliding-window op over 3 spatial dimensions; a rank
-/// with fewer has leading dimensions of size 1 (kernel 1, stride 1, no pad).
-struct Window {
-  int64_t in[kMaxSpatial], out[kMaxSpatial], kernel[kMaxSpatial],
-      stride[kMaxSpatial], dilation[kMaxSpatial], padBegin[kMaxSpatial],
-      padEnd[kMaxSpatial];
-
-  int64_t inSize() const { return in[0] * in[1] * in[2]; }
-  int64_t outSize() const { return out[0] * out[1] * out[2]; }
-  int64_t kernelSize() const { return kernel[0] * kernel[1] * kernel[2]; }
-};
-
-/// Reads and checks the strides, pads and dilations of a window op over `x`
-/// ([N, C, spatial...]) with `kernel`, fills `w`, and appends the output's
-/// spatial sizes to `shape` (by the compiler's own rule).
-Status readWindow(const KernelCall &c, const Tensor &x,
-                  const std::vector<int64_t> &kernel, bool ceilMode, Window &w,
-                  std::vector<int64_t> &shape) {
-  int64_t spatial = x.rank() - 2;
-  if (spatial < 1 || spatial > kMaxSpatial)
-    return c.error("needs an input [N, C, spatial...] with 1 to ", kMaxSpatial,
-                   " spatial dimensions, got rank ", x.rank());
-  auto strides = c.attrs().getInts("strides");
-  auto pads = c.attrs().getInts("pads");
-  auto dilations = c.attrs().getInts("dilations");
-  if (!strides || !pads || !dilations)
-    return c.error("needs the strides, pads and dilations attributes");
-  size_t n = size_t(spatial);
-  if (kernel.size() != n || strides->size() != n || dilations->size() != n ||
-      pads->size() != 2 * n)
-    return c.error("an input of rank ", x.rank(), " needs ", spatial,
-                   " kernel sizes, strides and dilations and ", 2 * spatial,
-                   " pads");
-  int64_t lead = kMaxSpatial - spatial;
-  for (int64_t i = 0; i < kMaxSpatial; ++i) {
-    if (i < lead) {
-      w.in[i] = w.out[i] = w.kernel[i] = w.stride[i] = w.dilation[i] = 1;
-      w.padBegin[i] = w.padEnd[i] = 0;
-      continue;
-    }
-    size_t a = size_t(i - lead);
-    w.in[i] = x.dim(2 + int64_t(a));
-    w.kernel[i] = kernel[a];
-    w.stride[i] = (*strides)[a];
-    w.dilation[i] = (*dilations)[a];
-    w.padBegin[i] = (*pads)[a];
-    w.padEnd[i] = (*pads)[a + n];
-    std::optional<int64_t> size =
-        windowOutputSize(w.in[i], w.kernel[i], w.stride[i], w.dilation[i],
-                         w.padBegin[i], w.padEnd[i], ceilMode);
-    if (!size)
-      return c.error("spatial dimension ", a, " of size ", w.in[i],
-                     " (padded by ", w.padBegin[i], " and ", w.padEnd[i],
-                     ") cannot hold a window of size ", w.kernel[i],
-                     " with dilation ", w.dilation[i], " and stride ",
-                     w.stride[i]);
-    w.out[i] = *size;
-    shape.push_back(*size);
-  }
-  return Status();
-}
 
 //===----------------------------------------------------------------------===//
 // Convolution
@@ -197,49 +86,6 @@ Status readConv(const KernelCall &c, ConvGeometry &g) {
 Status checkConv(const KernelCall &c) {
   ConvGeometry g;
   return readConv(c, g);
-}
-
-/// Copies `channels` planes of one image into the im2col matrix `col`:
-/// row (c, kd, kh, kw), column (od, oh, ow) holds the input under that tap,
-/// or 0 in the padding. Every element is written (the workspace holds
-/// garbage).
-template <typename T>
-void im2col(const T *x, int64_t channels, const Window &w, T *col) {
-  const T zero = Elem<T>::store(ComputeOf<T>(0));
-  const int64_t inPlane = w.inSize(), outPlane = w.outSize();
-  const int64_t rowLen = w.out[2];
-  for (int64_t ch = 0; ch < channels; ++ch) {
-    const T *plane = x + ch * inPlane;
-    for (int64_t kd = 0; kd < w.kernel[0]; ++kd)
-      for (int64_t kh = 0; kh < w.kernel[1]; ++kh)
-        for (int64_t kw = 0; kw < w.kernel[2]; ++kw) {
-          T *dst = col;
-          col += outPlane;
-          // The output columns whose tap lands inside the input row.
-          int64_t lo, hi;
-          int64_t offW = kw * w.dilation[2] - w.padBegin[2];
-          tapRange(rowLen, w.in[2], w.stride[2], offW, lo, hi);
-          for (int64_t od = 0; od < w.out[0]; ++od) {
-            int64_t id = od * w.stride[0] - w.padBegin[0] + kd * w.dilation[0];
-            for (int64_t oh = 0; oh < w.out[1]; ++oh, dst += rowLen) {
-              int64_t ih =
-                  oh * w.stride[1] - w.padBegin[1] + kh * w.dilation[1];
-              if (id < 0 || id >= w.in[0] || ih < 0 || ih >= w.in[1]) {
-                std::fill(dst, dst + rowLen, zero);
-                continue;
-              }
-              const T *src = plane + (id * w.in[1] + ih) * w.in[2];
-              std::fill(dst, dst + lo, zero);
-              if (w.stride[2] == 1)
-                std::copy(src + lo + offW, src + hi + offW, dst + lo);
-              else
-                for (int64_t ow = lo; ow < hi; ++ow)
-                  dst[ow] = src[ow * w.stride[2] + offW];
-              std::fill(dst + hi, dst + rowLen, zero);
-            }
-          }
-        }
-  }
 }
 
 Status runConv(KernelCall &c) {
@@ -334,19 +180,6 @@ Status readPool(const KernelCall &c, size_t numOut, bool anyNumeric,
     if (*o.shape != shape)
       return c.error("the result shape is not the pooled shape");
   return Status();
-}
-
-/// Per output position, the range of taps [lo, hi) of each dimension that
-/// fall inside the input, and the input coordinate of tap 0.
-struct Taps {
-  int64_t lo, hi, origin;
-};
-
-Taps tapsOf(const Window &w, int64_t d, int64_t o) {
-  Taps t;
-  t.origin = o * w.stride[d] - w.padBegin[d];
-  tapRange(w.kernel[d], w.in[d], w.dilation[d], t.origin, t.lo, t.hi);
-  return t;
 }
 
 /// max_pool and max_pool_with_indices: `indices` may be null. Padding never

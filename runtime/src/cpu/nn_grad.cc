@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "gemm.h"
+#include "window.h"
 
 #include <algorithm>
 #include <cmath>
@@ -25,135 +26,6 @@
 
 namespace mlg_rt::cpu {
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Window geometry (as nn.cc's forward kernels see it)
-//===----------------------------------------------------------------------===//
-
-constexpr int64_t kMaxSpatial = 3;
-
-template <typename T> using ComputeOf = typename Elem<T>::Compute;
-
-/// a * b, or nothing on overflow (both non-negative).
-std::optional<int64_t> mulChecked(int64_t a, int64_t b) {
-  int64_t r;
-  if (__builtin_mul_overflow(a, b, &r))
-    return std::nullopt;
-  return r;
-}
-
-/// Whether every product of some of `t`'s dims fits in int64 (a tensor with
-/// a zero dim is empty whatever its other dims, and the loops multiply
-/// those).
-bool dimsFit(const Tensor &t) {
-  int64_t p = 1;
-  for (int64_t d : *t.shape)
-    if (d > 0 && __builtin_mul_overflow(p, d, &p))
-      return false;
-  return true;
-}
-
-int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
-
-/// The indices j in [0, n) for which `offset + j * step` lies in [0, size):
-/// [lo, hi).
-void tapRange(int64_t n, int64_t size, int64_t step, int64_t offset,
-              int64_t &lo, int64_t &hi) {
-  lo = offset >= 0 ? 0 : ceilDiv(-offset, step);
-  hi = size - offset <= 0 ? 0 : ceilDiv(size - offset, step);
-  hi = std::min(hi, n);
-  lo = std::min(lo, hi);
-}
-
-/// A sliding window over 3 spatial dimensions; fewer have leading
-/// dimensions of size 1.
-struct Window {
-  int64_t in[kMaxSpatial], out[kMaxSpatial], kernel[kMaxSpatial],
-      stride[kMaxSpatial], dilation[kMaxSpatial], padBegin[kMaxSpatial],
-      padEnd[kMaxSpatial];
-
-  int64_t inSize() const { return in[0] * in[1] * in[2]; }
-  int64_t outSize() const { return out[0] * out[1] * out[2]; }
-  int64_t kernelSize() const { return kernel[0] * kernel[1] * kernel[2]; }
-  bool pointwise() const {
-    bool p = true;
-    for (int64_t d = 0; d < kMaxSpatial; ++d)
-      p &= kernel[d] == 1 && stride[d] == 1 && padBegin[d] == 0 &&
-           padEnd[d] == 0;
-    return p;
-  }
-};
-
-/// Reads and checks the strides, pads and dilations of a window over `x`
-/// ([N, C, spatial...], the forward's input or its gradient) with `kernel`,
-/// fills `w` and appends the forward output's spatial sizes to `shape`.
-Status readWindow(const KernelCall &c, const Tensor &x,
-                  const std::vector<int64_t> &kernel, bool ceilMode, Window &w,
-                  std::vector<int64_t> &shape) {
-  int64_t spatial = x.rank() - 2;
-  if (spatial < 1 || spatial > kMaxSpatial)
-    return c.error("needs tensors [N, C, spatial...] with 1 to ", kMaxSpatial,
-                   " spatial dimensions, got rank ", x.rank());
-  auto strides = c.attrs().getInts("strides");
-  auto pads = c.attrs().getInts("pads");
-  auto dilations = c.attrs().getInts("dilations");
-  if (!strides || !pads || !dilations)
-    return c.error("needs the strides, pads and dilations attributes");
-  size_t n = size_t(spatial);
-  if (kernel.size() != n || strides->size() != n || dilations->size() != n ||
-      pads->size() != 2 * n)
-    return c.error("tensors of rank ", x.rank(), " need ", spatial,
-                   " kernel sizes, strides and dilations and ", 2 * spatial,
-                   " pads");
-  int64_t lead = kMaxSpatial - spatial;
-  for (int64_t i = 0; i < kMaxSpatial; ++i) {
-    if (i < lead) {
-      w.in[i] = w.out[i] = w.kernel[i] = w.stride[i] = w.dilation[i] = 1;
-      w.padBegin[i] = w.padEnd[i] = 0;
-      continue;
-    }
-    size_t a = size_t(i - lead);
-    w.in[i] = x.dim(2 + int64_t(a));
-    w.kernel[i] = kernel[a];
-    w.stride[i] = (*strides)[a];
-    w.dilation[i] = (*dilations)[a];
-    w.padBegin[i] = (*pads)[a];
-    w.padEnd[i] = (*pads)[a + n];
-    std::optional<int64_t> size =
-        windowOutputSize(w.in[i], w.kernel[i], w.stride[i], w.dilation[i],
-                         w.padBegin[i], w.padEnd[i], ceilMode);
-    if (!size)
-      return c.error("spatial dimension ", a, " of size ", w.in[i],
-                     " (padded by ", w.padBegin[i], " and ", w.padEnd[i],
-                     ") cannot hold a window of size ", w.kernel[i],
-                     " with dilation ", w.dilation[i], " and stride ",
-                     w.stride[i]);
-    w.out[i] = *size;
-    shape.push_back(*size);
-  }
-  return Status();
-}
-
-/// The taps [lo, hi) of dimension `d` of the window at output position `o`
-/// that fall inside the input, and the input coordinate of tap 0.
-struct Taps {
-  int64_t lo, hi, origin;
-};
-
-Taps tapsOf(const Window &w, int64_t d, int64_t o) {
-  Taps t;
-  t.origin = o * w.stride[d] - w.padBegin[d];
-  tapRange(w.kernel[d], w.in[d], w.dilation[d], t.origin, t.lo, t.hi);
-  return t;
-}
-
-/// Writes `v` into element `i` of a floating-point tensor.
-void storeDouble(const Tensor &t, int64_t i, double v) {
-  (void)dispatchFloat(t.dtype, [&]<typename T>() {
-    t.as<T>()[i] = Elem<T>::store(ComputeOf<T>(v));
-    return Status();
-  });
-}
 
 /// Every tensor of a kernel has the float type of the first operand.
 Status expectOneFloatType(const KernelCall &c) {
@@ -239,44 +111,6 @@ Status readConvBackwardData(const KernelCall &c, ConvGeometry &g) {
 Status readConvBackwardFilter(const KernelCall &c, ConvGeometry &g) {
   MLG_RT_RETURN_IF_ERROR(c.expectArity(2, 2, 1));
   return readConvGrad(c, c.in[0], c.in[1], c.out[0], g);
-}
-
-/// As nn.cc's im2col: row (c, kd, kh, kw), column (od, oh, ow) of `col`
-/// holds the input under that tap, or 0 in the padding; every element is
-/// written.
-template <typename T>
-void im2col(const T *x, int64_t channels, const Window &w, T *col) {
-  const T zero = Elem<T>::store(ComputeOf<T>(0));
-  const int64_t inPlane = w.inSize(), outPlane = w.outSize();
-  const int64_t rowLen = w.out[2];
-  for (int64_t ch = 0; ch < channels; ++ch) {
-    const T *plane = x + ch * inPlane;
-    for (int64_t kd = 0; kd < w.kernel[0]; ++kd)
-      for (int64_t kh = 0; kh < w.kernel[1]; ++kh)
-        for (int64_t kw = 0; kw < w.kernel[2]; ++kw) {
-          T *dst = col;
-          col += outPlane;
-          int64_t lo, hi;
-          int64_t offW = kw * w.dilation[2] - w.padBegin[2];
-          tapRange(rowLen, w.in[2], w.stride[2], offW, lo, hi);
-          for (int64_t od = 0; od < w.out[0]; ++od) {
-            int64_t id = od * w.stride[0] - w.padBegin[0] + kd * w.dilation[0];
-            for (int64_t oh = 0; oh < w.out[1]; ++oh, dst += rowLen) {
-              int64_t ih =
-                  oh * w.stride[1] - w.padBegin[1] + kh * w.dilation[1];
-              if (id < 0 || id >= w.in[0] || ih < 0 || ih >= w.in[1]) {
-                std::fill(dst, dst + rowLen, zero);
-                continue;
-              }
-              const T *src = plane + (id * w.in[1] + ih) * w.in[2];
-              std::fill(dst, dst + lo, zero);
-              for (int64_t ow = lo; ow < hi; ++ow)
-                dst[ow] = src[ow * w.stride[2] + offW];
-              std::fill(dst + hi, dst + rowLen, zero);
-            }
-          }
-        }
-  }
 }
 
 /// The adjoint of im2col for the row of tap (kd, kh, kw): adds each column
