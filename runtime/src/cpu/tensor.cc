@@ -11,6 +11,7 @@
 // No result aliases an operand.
 
 #include "common.h"
+#include "pad.h"
 
 #include <algorithm>
 #include <limits>
@@ -400,21 +401,6 @@ Status runGather(KernelCall &c) {
 // pad
 //===----------------------------------------------------------------------===//
 
-enum class PadMode { Constant, Reflect, Edge };
-
-std::optional<PadMode> padMode(const KernelCall &c) {
-  auto m = c.attrs().getString("mode");
-  if (!m)
-    return std::nullopt;
-  if (*m == "constant")
-    return PadMode::Constant;
-  if (*m == "reflect")
-    return PadMode::Reflect;
-  if (*m == "edge")
-    return PadMode::Edge;
-  return std::nullopt;
-}
-
 Status checkPad(const KernelCall &c) {
   MLG_RT_RETURN_IF_ERROR(c.expectArity(1, 1, 1));
   std::vector<int64_t> pads;
@@ -465,23 +451,6 @@ template <typename T> T padValue(double v, bool isBool) {
   } else {
     return Elem<T>::store(C(v));
   }
-}
-
-/// The operand index that result index `o` of a dimension reads, or -1 for
-/// constant padding. Negative pads crop: `o - before` is then inside.
-int64_t padSource(int64_t o, int64_t before, int64_t dim, PadMode mode) {
-  int64_t i = o - before;
-  if (i >= 0 && i < dim)
-    return i;
-  switch (mode) {
-  case PadMode::Constant:
-    return -1;
-  case PadMode::Edge:
-    return i < 0 ? 0 : dim - 1;
-  case PadMode::Reflect:
-    return i < 0 ? -i : 2 * (dim - 1) - i;
-  }
-  return -1;
 }
 
 Status runPad(KernelCall &c) {

@@ -15,6 +15,7 @@
 // before writing anything.
 
 #include "common.h"
+#include "pad.h"
 
 #include <algorithm>
 #include <limits>
@@ -218,38 +219,6 @@ Status runSliceBackward(KernelCall &c) {
 //===----------------------------------------------------------------------===//
 // pad_backward
 //===----------------------------------------------------------------------===//
-
-enum class PadMode { Constant, Reflect, Edge };
-
-std::optional<PadMode> padMode(const KernelCall &c) {
-  auto m = c.attrs().getString("mode");
-  if (!m)
-    return std::nullopt;
-  if (*m == "constant")
-    return PadMode::Constant;
-  if (*m == "reflect")
-    return PadMode::Reflect;
-  if (*m == "edge")
-    return PadMode::Edge;
-  return std::nullopt;
-}
-
-/// The operand index that result index `o` of a dimension was copied from,
-/// or -1 for constant padding (the forward pad kernel's rule).
-int64_t padSource(int64_t o, int64_t before, int64_t dim, PadMode mode) {
-  int64_t i = o - before;
-  if (i >= 0 && i < dim)
-    return i;
-  switch (mode) {
-  case PadMode::Constant:
-    return -1;
-  case PadMode::Edge:
-    return i < 0 ? 0 : dim - 1;
-  case PadMode::Reflect:
-    return i < 0 ? -i : 2 * (dim - 1) - i;
-  }
-  return -1;
-}
 
 Status checkPadBackward(const KernelCall &c) {
   MLG_RT_RETURN_IF_ERROR(c.expectArity(1, 1, 1));
