@@ -80,13 +80,16 @@ private:
 
 } // namespace
 
+/// Whether `name` is `pattern`, or starts with it less a trailing '*'.
+static bool matchesFrozen(StringRef pattern, StringRef name) {
+  return pattern.ends_with("*") ? name.starts_with(pattern.drop_back())
+                                : name == pattern;
+}
+
 bool BuildTrainingStepPass::isFrozen(StringRef name) const {
-  for (const std::string &pattern : frozen) {
-    StringRef p(pattern);
-    if (p.ends_with("*") ? name.starts_with(p.drop_back()) : name == p)
-      return true;
-  }
-  return false;
+  return llvm::any_of(frozen, [&](const std::string &pattern) {
+    return matchesFrozen(pattern, name);
+  });
 }
 
 FlatSymbolRefAttr BuildTrainingStepPass::stateGlobal(OpBuilder &b,
@@ -150,13 +153,13 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
 
   // The loss, after the forward ops.
   if (ret.getNumOperands() != 1)
-    return func.emitError("the training step needs a forward function with "
+    return emitError(func.getLoc(), "the training step needs a forward function with "
                           "one output, @")
            << func.getSymName() << " has " << ret.getNumOperands();
   Value output = ret.getOperand(0);
   auto outputType = dyn_cast<RankedTensorType>(output.getType());
   if (!outputType || !isa<FloatType>(outputType.getElementType()))
-    return func.emitError("the forward output must be a floating-point "
+    return emitError(func.getLoc(), "the forward output must be a floating-point "
                           "tensor, got ")
            << output.getType();
   OpBuilder b(ret);
@@ -164,7 +167,7 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
   std::optional<Type> labelType;
   if (this->loss == "softmax-cross-entropy") {
     if (outputType.getRank() < 1)
-      return func.emitError("softmax-cross-entropy needs an output with "
+      return emitError(func.getLoc(), "softmax-cross-entropy needs an output with "
                             "classes on its last axis, got ")
              << outputType;
     labelType = RankedTensorType::get(outputType.getShape().drop_back(),
@@ -172,7 +175,7 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
   } else if (this->loss == "mse") {
     labelType = outputType;
   } else if (this->loss != "none") {
-    return func.emitError("unknown loss '")
+    return emitError(func.getLoc(), "unknown loss '")
            << this->loss << "' (softmax-cross-entropy, mse or none)";
   }
   if (labelType) {
@@ -193,7 +196,7 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
           labels);
   } else {
     if (outputType.getNumElements() != 1)
-      return func.emitError("loss=none needs a forward output of one "
+      return emitError(func.getLoc(), "loss=none needs a forward output of one "
                             "element, got ")
              << outputType;
     loss = reshapeTo(b, loc, output, {});
@@ -399,7 +402,7 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
   for (auto &[arg, name] : inputGrads) {
     Value g = grads.lookup(arg);
     if (!g)
-      return func.emitError("input '")
+      return emitError(func.getLoc(), "input '")
              << (name ? name.getValue() : "") << "' gets no gradient";
     addResult(b.getStringAttr("grad:" + (name ? name.getValue() : "input")), g);
   }
@@ -445,8 +448,21 @@ void BuildTrainingStepPass::runOnOperation() {
     emitError(module.getLoc(), "the module already has a @train_step");
     return signalPassFailure();
   }
+  // A frozen name that matches no parameter is a typo that would silently
+  // train what it meant to freeze.
+  for (const std::string &pattern : frozen) {
+    bool matches = llvm::any_of(
+        module.getOps<ml_program::GlobalOp>(), [&](ml_program::GlobalOp g) {
+          return matchesFrozen(pattern, g.getSymName());
+        });
+    if (!matches) {
+      emitError(module.getLoc(), "frozen: '")
+          << pattern << "' names no parameter of the model";
+      return signalPassFailure();
+    }
+  }
   if (!func.getBody().hasOneBlock()) {
-    func.emitError("the forward function must have one block");
+    emitError(func.getLoc(), "the forward function must have one block");
     return signalPassFailure();
   }
   if (failed(build(func)))
