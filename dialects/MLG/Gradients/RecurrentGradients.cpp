@@ -127,6 +127,8 @@ LogicalResult LSTMCellBackwardOp::verify() {
   std::optional<Location> loc = getLoc();
   if (h <= 0)
     return emitOpError("needs a positive hidden size");
+  if (!getDh() && !getDc())
+    return emitOpError("needs the gradient of h, of c, or of both");
   if (!r || failed(expectShape(loc, getR(), "R", {4 * h, h}, e)) ||
       failed(expectShape(loc, getX(), "x", {n, in}, e)) ||
       failed(expectShape(loc, getW(), "W", {4 * h, in}, e)) ||

@@ -447,6 +447,15 @@ func.func @cell_gates_result(%x: tensor<2x3xf32>, %w: tensor<16x3xf32>, %r: tens
 // lstm_cell_backward
 //===----------------------------------------------------------------------===//
 
+// Neither dh nor dc: nothing to differentiate.
+func.func @cell_bwd_no_gradient(%x: tensor<2x3xf32>, %c: tensor<2x4xf32>, %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
+  // expected-error @+1 {{'mlg.lstm_cell_backward' op needs the gradient of h, of c, or of both}}
+  %0:2 = mlg.lstm_cell_backward x %x c %c gates %gates weights %w, %r {input_forget = false, resultSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0>} : (tensor<2x3xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x3xf32>, tensor<16x3xf32>)
+  return
+}
+
+// -----
+
 // The forward had h_prev, so its gradient dh_prev must be returned.
 func.func @cell_bwd_missing_dh_prev(%dh: tensor<2x4xf32>, %x: tensor<2x3xf32>, %h0: tensor<2x4xf32>, %c: tensor<2x4xf32>,
                                     %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
