@@ -20,6 +20,7 @@ struct mlg_rt_program {
 struct mlg_rt_session {
   std::unique_ptr<Session> session;
   mlg_rt_program program; // the session's, for mlg_rt_session_program
+  std::string device;
 };
 
 static_assert(int(MLG_RT_DTYPE_F32) == int(DType::F32) &&
@@ -162,9 +163,12 @@ void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options) {
 mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
                                       const mlg_rt_session_options_t *options,
                                       mlg_rt_session_t **out_session) {
-  if (options->backend != MLG_RT_BACKEND_CPU)
+  if (options->backend != MLG_RT_BACKEND_CPU &&
+      options->backend != MLG_RT_BACKEND_CUDA)
     return new mlg_rt_status{"unknown backend"};
   SessionOptions o;
+  o.backend = options->backend == MLG_RT_BACKEND_CUDA ? Backend::Cuda
+                                                      : Backend::Cpu;
   o.poison = options->poison != 0;
   o.cpu.naiveGemm = options->naive_gemm != 0;
   auto s = std::make_unique<mlg_rt_session>();
@@ -172,8 +176,14 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
           wrap(Session::create(program->program, o, &s->session)))
     return st;
   s->program.program = program->program;
+  const Device *device = s->session->device();
+  s->device = device ? device->describe() : "CPU";
   *out_session = s.release();
   return nullptr;
+}
+
+const char *mlg_rt_session_device(const mlg_rt_session_t *s) {
+  return s->device.c_str();
 }
 
 void mlg_rt_session_release(mlg_rt_session_t *session) { delete session; }

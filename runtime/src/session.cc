@@ -29,7 +29,18 @@ static std::string bytes(uint64_t n) {
   return formatBytes(int64_t(std::min<uint64_t>(n, INT64_MAX)));
 }
 
-Session::~Session() { std::free(arena_); }
+Session::~Session() {
+  if (!device_) {
+    std::free(arena_);
+    return;
+  }
+  (void)device_->synchronize();
+  device_->release(arena_);
+  for (uint8_t *d : devicePersistent_)
+    device_->release(d);
+  for (uint8_t *d : deviceConstants_)
+    device_->release(d);
+}
 
 Status Session::create(std::shared_ptr<const Program> program,
                        const SessionOptions &options,
@@ -39,11 +50,16 @@ Status Session::create(std::shared_ptr<const Program> program,
   s->options_ = options;
   const Program &p = *s->program_;
 
-  // Refuse what the machine cannot hold rather than be killed for it.
+  if (options.backend == Backend::Cuda)
+    MLG_RT_RETURN_IF_ERROR(createCudaDevice(&s->device_));
+  Device *device = s->device_.get();
+
+  // Refuse what the machine cannot hold rather than be killed for it (a
+  // device says so when it allocates).
   uint64_t physical =
       uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGE_SIZE));
   uint64_t needed = p.arenaBytes + p.persistentBytes() + p.constantBytes();
-  if (needed < p.arenaBytes || needed > physical)
+  if (needed < p.arenaBytes || (!device && needed > physical))
     return Status::errorf(
         "the program needs more memory than this machine has (",
         bytes(needed < p.arenaBytes ? UINT64_MAX : needed), ": arena ",
@@ -52,12 +68,21 @@ Status Session::create(std::shared_ptr<const Program> program,
         bytes(physical), ")");
   uint64_t arenaSize =
       (p.arenaBytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
-  s->arena_ = static_cast<uint8_t *>(std::aligned_alloc(
-      kArenaAlignment, std::max<uint64_t>(arenaSize, kArenaAlignment)));
-  if (!s->arena_)
-    return Status::errorf("cannot allocate the arena of ", p.arenaBytes,
-                          " bytes");
-  std::memset(s->arena_, options.poison ? 0xff : 0, arenaSize);
+  if (device) {
+    void *arena = nullptr;
+    MLG_RT_RETURN_IF_ERROR(device->allocate(
+        std::max<uint64_t>(arenaSize, kArenaAlignment), "the arena", &arena));
+    s->arena_ = static_cast<uint8_t *>(arena);
+    MLG_RT_RETURN_IF_ERROR(
+        device->fill(s->arena_, options.poison ? 0xff : 0, arenaSize));
+  } else {
+    s->arena_ = static_cast<uint8_t *>(std::aligned_alloc(
+        kArenaAlignment, std::max<uint64_t>(arenaSize, kArenaAlignment)));
+    if (!s->arena_)
+      return Status::errorf("cannot allocate the arena of ", p.arenaBytes,
+                            " bytes");
+    std::memset(s->arena_, options.poison ? 0xff : 0, arenaSize);
+  }
   for (const PersistentInfo &q : p.persistents) {
     s->persistent_.emplace_back(new (std::nothrow)
                                     uint8_t[std::max<int64_t>(q.bytes, 1)]());
@@ -78,6 +103,24 @@ Status Session::create(std::shared_ptr<const Program> program,
     }
     s->constants_.push_back(std::move(buffer));
   }
+  if (device) {
+    for (size_t i = 0; i < p.persistents.size(); ++i) {
+      void *d = nullptr;
+      MLG_RT_RETURN_IF_ERROR(device->allocate(
+          std::max<int64_t>(p.persistents[i].bytes, 1),
+          "persistent tensor '" + p.persistents[i].name + "'", &d));
+      s->devicePersistent_.push_back(static_cast<uint8_t *>(d));
+    }
+    MLG_RT_RETURN_IF_ERROR(s->uploadPersistents());
+    for (size_t i = 0; i < p.constants.size(); ++i) {
+      void *d = nullptr;
+      uint64_t bytes = std::max<int64_t>(p.constants[i].bytes, 1);
+      MLG_RT_RETURN_IF_ERROR(device->allocate(bytes, "a constant", &d));
+      s->deviceConstants_.push_back(static_cast<uint8_t *>(d));
+      MLG_RT_RETURN_IF_ERROR(
+          device->copyToDevice(d, s->constants_[i].get(), bytes));
+    }
+  }
   s->staged_.resize(p.inputs.size());
   s->staged_set_.assign(p.inputs.size(), false);
   MLG_RT_RETURN_IF_ERROR(s->prepare());
@@ -91,15 +134,38 @@ uint8_t *Session::dataOf(uint32_t tensor) const {
   case TensorInfo::Storage::Arena:
     return arena_ + t.offset;
   case TensorInfo::Storage::Persistent:
-    return persistent_[t.index].get();
+    return device_ ? devicePersistent_[t.index] : persistent_[t.index].get();
   case TensorInfo::Storage::Constant:
-    return constants_[t.index].get();
+    return device_ ? deviceConstants_[t.index] : constants_[t.index].get();
   }
   return nullptr;
 }
 
+Status Session::uploadPersistents() {
+  if (!device_)
+    return Status();
+  for (size_t i = 0; i < persistent_.size(); ++i)
+    MLG_RT_RETURN_IF_ERROR(device_->copyToDevice(
+        devicePersistent_[i], persistent_[i].get(),
+        program_->persistents[i].bytes));
+  return Status();
+}
+
+Status Session::downloadPersistents() const {
+  if (!device_)
+    return Status();
+  MLG_RT_RETURN_IF_ERROR(device_->synchronize());
+  for (size_t i = 0; i < persistent_.size(); ++i)
+    MLG_RT_RETURN_IF_ERROR(device_->copyToHost(
+        persistent_[i].get(), devicePersistent_[i],
+        program_->persistents[i].bytes));
+  return Status();
+}
+
 Status Session::prepare() {
-  return checkForCpu(*program_, options_.cpu, &calls_, &kernels_);
+  MLG_RT_RETURN_IF_ERROR(
+      checkForCpu(*program_, options_.cpu, &calls_, &kernels_));
+  return device_ ? device_->prepare(*program_, calls_) : Status();
 }
 
 Status checkForCpu(const Program &p, const cpu::CpuOptions &options,
@@ -173,7 +239,7 @@ void Session::initPersistent(size_t i, uint64_t seed) {
 Status Session::initWeights(uint64_t seed) {
   for (size_t i = 0; i < program_->persistents.size(); ++i)
     initPersistent(i, seed);
-  return Status();
+  return uploadPersistents();
 }
 
 Status Session::loadWeightsOnnx(const std::string &path,
@@ -209,7 +275,7 @@ Status Session::loadWeightsOnnx(const std::string &path,
     }
   if (numInitialized)
     *numInitialized = initialized;
-  return Status();
+  return uploadPersistents();
 }
 
 std::vector<HostTensor>
@@ -235,6 +301,7 @@ Session::tensorsToSave(std::set<std::string> *optional) const {
 
 Status Session::saveWeightsOnnx(const std::string &templatePath,
                                 const std::string &outPath) const {
+  MLG_RT_RETURN_IF_ERROR(downloadPersistents());
   std::set<std::string> optional;
   std::vector<HostTensor> tensors = tensorsToSave(&optional);
   return writeModelWithInitializers(templatePath, outPath, tensors, optional);
@@ -242,6 +309,7 @@ Status Session::saveWeightsOnnx(const std::string &templatePath,
 
 Status Session::saveInferenceModel(const std::string &templatePath,
                                    const std::string &outPath) const {
+  MLG_RT_RETURN_IF_ERROR(downloadPersistents());
   std::set<std::string> optional;
   std::vector<HostTensor> tensors = tensorsToSave(&optional);
   return writeInferenceModel(templatePath, outPath, tensors, optional);
@@ -291,6 +359,8 @@ Status Session::setInputBytes(size_t index, const void *data, size_t bytes) {
 }
 
 Status Session::run() {
+  if (device_)
+    return runOnDevice();
   const Program &p = *program_;
   if (options_.poison)
     std::memset(arena_, 0xff, p.arenaBytes);
@@ -322,6 +392,40 @@ Status Session::run() {
   return Status();
 }
 
+Status Session::runOnDevice() {
+  const Program &p = *program_;
+  if (options_.poison)
+    MLG_RT_RETURN_IF_ERROR(device_->fill(arena_, 0xff, p.arenaBytes));
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    if (!staged_set_[i])
+      return Status::errorf("input '", p.inputs[i].name, "' is not set");
+    MLG_RT_RETURN_IF_ERROR(device_->copyToDevice(
+        dataOf(p.inputs[i].tensor), staged_[i].data(), staged_[i].size()));
+  }
+  for (size_t i = 0; i < calls_.size(); ++i) {
+    cpu::KernelCall &call = calls_[i];
+    const StepInfo &step = p.steps[i];
+    for (size_t k = 0; k < step.inputs.size(); ++k)
+      call.in[k].data = dataOf(step.inputs[k]);
+    for (size_t k = 0; k < step.outputs.size(); ++k)
+      call.out[k].data = dataOf(step.outputs[k]);
+    call.workspace =
+        step.hasWorkspace ? arena_ + step.workspaceOffset : nullptr;
+    call.runIndex = runs_;
+    MLG_RT_RETURN_IF_ERROR(device_->runStep(i, call));
+    if (options_.poison) {
+      for (auto [offset, bytes] : step.release)
+        MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + offset, 0xff, bytes));
+      if (step.hasWorkspace)
+        MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + step.workspaceOffset,
+                                             0xff, step.workspaceBytes));
+    }
+  }
+  MLG_RT_RETURN_IF_ERROR(device_->synchronize());
+  ++runs_;
+  return Status();
+}
+
 HostTensor Session::output(size_t index) const {
   const BindingInfo &b = program_->outputs[index];
   const TensorInfo &t = program_->tensors[b.tensor];
@@ -329,6 +433,12 @@ HostTensor Session::output(size_t index) const {
   h.name = b.name;
   h.dtype = t.dtype;
   h.shape = t.shape;
+  if (device_) {
+    h.data.resize(t.bytes);
+    if (!device_->copyToHost(h.data.data(), dataOf(b.tensor), t.bytes).ok())
+      h.data.clear();
+    return h;
+  }
   h.data.assign(reinterpret_cast<const char *>(dataOf(b.tensor)), t.bytes);
   return h;
 }
@@ -347,6 +457,8 @@ Status Session::readOutput(size_t index, void *data, size_t bytes) const {
   if (runs_ == 0)
     return Status::errorf("output '", b.name,
                           "' is not computed yet (run the program first)");
+  if (device_)
+    return device_->copyToHost(data, dataOf(b.tensor), bytes);
   std::memcpy(data, dataOf(b.tensor), bytes);
   return Status();
 }

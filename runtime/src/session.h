@@ -13,6 +13,7 @@
 #define MLG_RT_SRC_SESSION_H
 
 #include "cpu/kernel.h"
+#include "device.h"
 #include "onnx_io.h"
 #include "program.h"
 
@@ -22,8 +23,12 @@
 
 namespace mlg_rt {
 
+enum class Backend { Cpu, Cuda };
+
 struct SessionOptions {
   bool poison = false;
+  /// Where memory lives and steps run: the host, or CUDA device 0.
+  Backend backend = Backend::Cpu;
   cpu::CpuOptions cpu;
 };
 
@@ -72,22 +77,35 @@ public:
   Status readOutput(size_t index, void *data, size_t bytes) const;
 
   MemoryStats memory() const { return program_->memory(); }
+  /// The device the session runs on, or null on the host.
+  const Device *device() const { return device_.get(); }
   uint64_t runs() const { return runs_; }
 
 private:
   Session() = default;
   Status prepare();
+  Status runOnDevice();
   /// Persistent tensor `i` as its init says (random ones from `seed`).
   void initPersistent(size_t i, uint64_t seed);
   /// The parameters and state to save, and which of them a template may
   /// lack.
   std::vector<HostTensor> tensorsToSave(std::set<std::string> *optional) const;
   uint8_t *dataOf(uint32_t tensor) const;
+  /// With a device: the persistent tensors' host copies to the device, and
+  /// back.
+  Status uploadPersistents();
+  Status downloadPersistents() const;
 
   std::shared_ptr<const Program> program_;
   SessionOptions options_;
   uint8_t *arena_ = nullptr;
+  /// On the host: the persistent tensors and constants. With a device they
+  /// are the host copies that weights are loaded into and saved from.
   std::vector<std::unique_ptr<uint8_t[]>> persistent_, constants_;
+  std::unique_ptr<Device> device_;
+  /// With a device: the arena (arena_), persistent tensors and constants in
+  /// device memory.
+  std::vector<uint8_t *> devicePersistent_, deviceConstants_;
   std::vector<const cpu::KernelDef *> kernels_;
   std::vector<cpu::KernelCall> calls_;
   std::vector<std::string> staged_;

@@ -53,6 +53,8 @@ Options of `run`:
   --poison                 fill each buffer with 0xFF bytes when its live
                            interval ends, so a wrong memory plan shows as NaNs
   --naive-gemm             plain loops instead of BLAS for matrix products
+  --backend=cpu|cuda       where the program runs (default cpu): cuda runs
+                           every step on GPU 0 (an error where there is none)
 
 Options of `train` (PROGRAM is a training step: compiled with
 --mlg-build-training-step; inputs: the model's and `labels`; output: `loss`;
@@ -90,7 +92,8 @@ each run is one step that updates the weights in place):
                            program's number of classes)
   --synthetic-batches=K    distinct synthetic batches, reused in turn
                            (default: 8, fewer if they would take over 512 MiB)
-  --poison, --naive-gemm   as for `run`
+  --poison, --naive-gemm, --backend
+                           as for `run`
 
 Options of `eval` (PROGRAM is compiled from an inference model whose output
 is the logits [B, C]):
@@ -98,7 +101,8 @@ is the logits [B, C]):
   --data=fashion-mnist[:DIR][:test|:train]
                            the images and labels (default: the test split);
                            a last partial batch is padded, its padding ignored
-  --poison, --naive-gemm   as for `run`
+  --poison, --naive-gemm, --backend
+                           as for `run`
   Prints `accuracy: A (n of N)`: the share of samples whose largest logit is
   their label's.
 
@@ -154,6 +158,16 @@ void printMemory(const mlg_rt_memory_stats_t &m) {
           .c_str());
 }
 
+bool parseBackend(const std::string &text, mlg_rt_backend_t *out) {
+  if (text == "cpu")
+    *out = MLG_RT_BACKEND_CPU;
+  else if (text == "cuda")
+    *out = MLG_RT_BACKEND_CUDA;
+  else
+    return false;
+  return true;
+}
+
 bool parseUnsigned(const std::string &text, uint64_t *out) {
   if (text.empty())
     return false;
@@ -199,6 +213,7 @@ int main(int argc, char **argv) {
   std::string weights, outputDir, saveWeights;
   uint64_t seed = 0, runs = 1, randomSeed = 0, intRange = 2;
   bool random = false, poison = false, naive = false;
+  mlg_rt_backend_t backend = MLG_RT_BACKEND_CPU;
   std::vector<std::pair<std::string, std::string>> inputs;
   for (size_t i = 2; i < args.size(); ++i) {
     const std::string &a = args[i];
@@ -239,6 +254,9 @@ int main(int argc, char **argv) {
       poison = true;
     } else if (a == "--naive-gemm") {
       naive = true;
+    } else if (const char *v = value("--backend=")) {
+      if (!parseBackend(v, &backend))
+        return usageError("--backend is cpu or cuda");
     } else {
       return usageError("unknown option '" + a + "'");
     }
@@ -275,11 +293,14 @@ int main(int argc, char **argv) {
   mlg_rt_session_options_initialize(&options);
   options.poison = poison;
   options.naive_gemm = naive;
+  options.backend = backend;
   mlg_rt_session_t *session = nullptr;
   mlg_rt_status_t status = mlg_rt_session_create(program, &options, &session);
   mlg_rt_program_release(program);
   if (status)
     return fail(status);
+  if (backend != MLG_RT_BACKEND_CPU)
+    std::printf("device: %s\n", mlg_rt_session_device(session));
 
   status = weights.empty()
                ? mlg_rt_session_init_weights(session, seed)

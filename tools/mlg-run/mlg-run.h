@@ -22,6 +22,9 @@ int usageError(const std::string &message);
 /// A non-negative decimal integer.
 bool parseUnsigned(const std::string &text, uint64_t *out);
 
+/// "cpu" or "cuda" as a backend; false for anything else.
+bool parseBackend(const std::string &text, mlg_rt_backend_t *out);
+
 /// The process's peak resident memory in bytes.
 uint64_t peakResidentBytes();
 

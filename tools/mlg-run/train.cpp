@@ -66,6 +66,7 @@ struct Options {
   uint64_t seed = 0, steps = 0, epochs = 0, shuffleSeed = 0, logEvery = 100,
            classes = 0, syntheticBatches = 0; // 0: as many as fit, up to 8
   bool haveSeed = false, poison = false, naive = false;
+  mlg_rt_backend_t backend = MLG_RT_BACKEND_CPU;
 };
 
 /// Parses `args` (the program path first). `train` accepts train's options.
@@ -99,6 +100,9 @@ int parseOptions(const std::vector<std::string> &args, bool train, Options *o) {
       o->data = v;
     } else if (a == "--poison") {
       o->poison = true;
+    } else if (const char *v = value("--backend=")) {
+      if (!parseBackend(v, &o->backend))
+        return usageError("--backend is cpu or cuda");
     } else if (a == "--naive-gemm") {
       o->naive = true;
     } else if (!train) {
@@ -186,6 +190,7 @@ int open(const Options &o, Runner *r) {
   mlg_rt_session_options_initialize(&options);
   options.poison = o.poison;
   options.naive_gemm = o.naive;
+  options.backend = o.backend;
   if (mlg_rt_status_t s =
           mlg_rt_session_create(r->program, &options, &r->session))
     return fail(s);

@@ -137,6 +137,8 @@ void mlg_rt_program_memory(const mlg_rt_program_t *program,
 
 typedef enum mlg_rt_backend {
   MLG_RT_BACKEND_CPU = 0,
+  /* CUDA device 0; an error where the build or the machine has no CUDA. */
+  MLG_RT_BACKEND_CUDA = 1,
 } mlg_rt_backend_t;
 
 typedef struct mlg_rt_session_options {
@@ -155,6 +157,9 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
                                       const mlg_rt_session_options_t *options,
                                       mlg_rt_session_t **out_session);
 void mlg_rt_session_release(mlg_rt_session_t *session);
+/* Where the session runs: "CPU", or the GPU with its cuDNN and cuBLAS
+ * versions. Valid while the session lives. */
+const char *mlg_rt_session_device(const mlg_rt_session_t *session);
 /* The session's program (for the queries above); valid while the session
  * lives, also after the caller released its own reference. */
 const mlg_rt_program_t *mlg_rt_session_program(const mlg_rt_session_t *session);

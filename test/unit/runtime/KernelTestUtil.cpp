@@ -98,4 +98,53 @@ Status KernelHarness::run(uint64_t runIndex) {
   return Status();
 }
 
+Status KernelHarness::runOn(Device &device, uint64_t runIndex) {
+  MLG_RT_RETURN_IF_ERROR(check());
+  // Device copies of every buffer (and the workspace), freed on return.
+  std::vector<void *> onDevice(buffers_.size(), nullptr);
+  void *workspace = nullptr;
+  auto freeAll = [&] {
+    for (void *d : onDevice)
+      device.release(d);
+    device.release(workspace);
+  };
+  Status s;
+  for (size_t i = 0; i < buffers_.size() && s.ok(); ++i) {
+    uint64_t bytes = buffers_[i].numel * dtypeBytes(buffers_[i].dtype);
+    s = device.allocate(bytes, "a test tensor", &onDevice[i]);
+    if (s.ok())
+      s = device.copyToDevice(onDevice[i], buffers_[i].data.get(), bytes);
+  }
+  if (s.ok() && workspaceBytes_)
+    s = device.allocate(workspaceBytes_, "a workspace", &workspace);
+  Program program;
+  program.steps.push_back(step_);
+  program.steps.back().kernel = kernel_;
+  cpu::KernelCall call = makeCall(false);
+  if (s.ok())
+    s = device.prepare(program, {call});
+  if (s.ok()) {
+    for (size_t k = 0; k < inputs_.size(); ++k)
+      call.in[k].data = onDevice[inputs_[k]];
+    for (size_t o = 0; o < outputs_.size(); ++o) {
+      call.out[o].data = onDevice[outputs_[o]];
+      for (auto [out, in] : aliases_)
+        if (out == o)
+          call.out[o].data = onDevice[inputs_[in]];
+    }
+    call.workspace = static_cast<uint8_t *>(workspace);
+    call.runIndex = runIndex;
+    s = device.runStep(0, call);
+  }
+  if (s.ok())
+    s = device.synchronize();
+  for (size_t o = 0; o < outputs_.size() && s.ok(); ++o) {
+    Buffer &b = buffers_[outputs_[o]];
+    s = device.copyToHost(b.data.get(), call.out[o].data,
+                          b.numel * dtypeBytes(b.dtype));
+  }
+  freeAll();
+  return s;
+}
+
 } // namespace mlg_rt::test

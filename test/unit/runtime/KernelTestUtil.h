@@ -12,6 +12,7 @@
 #define MLG_TEST_UNIT_RUNTIME_KERNELTESTUTIL_H
 
 #include "cpu/kernel.h"
+#include "device.h"
 
 #include <cstring>
 #include <memory>
@@ -78,6 +79,10 @@ public:
   Status check();
   /// Checks, then runs (`runIndex` is the dropout step counter).
   Status run(uint64_t runIndex = 0);
+  /// Checks on the CPU, then runs the device's kernel of the same name on
+  /// copies of the operands in device memory and copies the results back
+  /// (outputAs then reads the device's results).
+  Status runOn(Device &device, uint64_t runIndex = 0);
 
   template <typename T> std::vector<T> outputAs(size_t i) const {
     const Buffer &b = buffers_[outputs_[i]];
@@ -86,6 +91,7 @@ public:
       out[e] = T(loadAsDouble(b.dtype, b.data.get(), e));
     return out;
   }
+  size_t numOutputs() const { return outputs_.size(); }
   /// Raw pointer to output i (for aliasing tests: make it the input's).
   void *outputData(size_t i) { return buffers_[outputs_[i]].data.get(); }
   /// Makes output `o` share operand `i`'s memory (in-place kernels).

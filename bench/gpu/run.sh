@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine, from the repository root, with the folder that
+# bench/gpu/bundle.sh made (default .gpu/): prints the GPU and cuDNN, then
+# runs the CUDA kernels' GoogleTests against the CPU backend and a small
+# CNN's training steps on both backends. Uses PyTorch's cuBLAS and cuDNN.
+set -uo pipefail
+bundle="${1:-.gpu}"
+py=$(command -v python3)
+site=$("$py" -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))' 2>/dev/null || true)
+libs=$(find "$site/nvidia" -name 'libcublas*.so*' -o -name 'libcudnn*.so*' 2>/dev/null |
+       xargs -r -n1 dirname | sort -u | tr '\n' ':')
+export LD_LIBRARY_PATH="$bundle/lib:${libs}${LD_LIBRARY_PATH:-}"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+"$py" -c 'import torch; print("torch", torch.__version__, "cuDNN", torch.backends.cudnn.version())'
+echo "== CUDA kernels against the CPU backend"
+"$bundle/bin/MLGRuntimeTests" --gtest_filter='Cuda*' 2>&1 | tail -40
+echo "== small_cnn: 3 training steps, CPU and GPU"
+"$py" "$bundle/cuda_vs_cpu.py" "$bundle/bin/mlg-run" "$bundle/programs/small_cnn.mlgp" \
+  "$bundle/programs/small_cnn.onnx" /tmp/cuda_vs_cpu 3

@@ -1,0 +1,250 @@
+// device.cc - the CUDA device: memory, copies, handles, and running steps
+// (see ../device.h).
+
+#include "../device.h"
+#include "kernels.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace mlg_rt::cuda {
+
+const KernelDef *KernelRegistry::find(const std::string &name) const {
+  for (const KernelDef &d : defs_)
+    if (name == d.name)
+      return &d;
+  return nullptr;
+}
+
+std::vector<std::string> KernelRegistry::names() const {
+  std::vector<std::string> out;
+  for (const KernelDef &d : defs_)
+    out.push_back(d.name);
+  return out;
+}
+
+const KernelRegistry &kernels() {
+  static const KernelRegistry registry = [] {
+    KernelRegistry r;
+    registerElementwiseKernels(r);
+    registerTrainingKernels(r);
+    registerMatMulKernels(r);
+    registerReductionKernels(r);
+    registerNNKernels(r);
+    registerNormKernels(r);
+    return r;
+  }();
+  return registry;
+}
+
+Status cudaError(const cpu::KernelCall &c, const char *call, cudaError_t e) {
+  return c.error(call, " failed: ", cudaGetErrorName(e), " (",
+                 cudaGetErrorString(e), ")");
+}
+
+Status cublasError(const cpu::KernelCall &c, const char *call,
+                   cublasStatus_t e) {
+  return c.error(call, " failed: ", cublasGetStatusName(e), " (",
+                 cublasGetStatusString(e), ")");
+}
+
+Status cudnnError(const cpu::KernelCall &c, const char *call,
+                  cudnnStatus_t e) {
+  return c.error(call, " failed: ", cudnnGetErrorString(e));
+}
+
+Status scratchBuffer(const cpu::KernelCall &c, Context &ctx, uint64_t bytes,
+                     void **out) {
+  if (bytes > ctx.scratchBytes) {
+    // Steps already enqueued may still read the old buffer.
+    MLG_CUDA_TRY(c, cudaStreamSynchronize(ctx.stream));
+    if (ctx.scratch)
+      MLG_CUDA_TRY(c, cudaFree(ctx.scratch));
+    ctx.scratch = nullptr;
+    ctx.scratchBytes = 0;
+    uint64_t size = std::max<uint64_t>(bytes, 1 << 20);
+    MLG_CUDA_TRY(c, cudaMalloc(&ctx.scratch, size));
+    ctx.scratchBytes = size;
+  }
+  *out = ctx.scratch;
+  return Status();
+}
+
+Status checkLaunch(const cpu::KernelCall &c, const char *kernel) {
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess)
+    return c.error("launching ", kernel, " failed: ", cudaGetErrorName(e),
+                   " (", cudaGetErrorString(e), ")");
+  return Status();
+}
+
+namespace {
+
+Status runtimeError(const char *call, cudaError_t e) {
+  return Status::errorf(call, " failed: ", cudaGetErrorName(e), " (",
+                        cudaGetErrorString(e), ")");
+}
+
+#define MLG_CUDA_RETURN(call)                                                  \
+  do {                                                                         \
+    cudaError_t mlg_e_ = (call);                                               \
+    if (mlg_e_ != cudaSuccess)                                                 \
+      return runtimeError(#call, mlg_e_);                                      \
+  } while (0)
+
+std::string mib(uint64_t bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+class CudaDevice final : public Device {
+public:
+  ~CudaDevice() override {
+    if (ctx_.scratch)
+      cudaFree(ctx_.scratch);
+    if (ctx_.deviceError)
+      cudaFree(ctx_.deviceError);
+    if (ctx_.cudnn)
+      cudnnDestroy(ctx_.cudnn);
+    if (ctx_.cublas)
+      cublasDestroy(ctx_.cublas);
+    if (ctx_.stream)
+      cudaStreamDestroy(ctx_.stream);
+  }
+
+  Status init() {
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0)
+      return Status::errorf("no CUDA device: ",
+                            e != cudaSuccess ? cudaGetErrorString(e)
+                                             : "no GPU is present");
+    MLG_CUDA_RETURN(cudaSetDevice(0));
+    cudaDeviceProp prop;
+    MLG_CUDA_RETURN(cudaGetDeviceProperties(&prop, 0));
+    name_ = prop.name;
+    ctx_.multiprocessors = prop.multiProcessorCount;
+    MLG_CUDA_RETURN(
+        cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));
+    if (cublasCreate(&ctx_.cublas) != CUBLAS_STATUS_SUCCESS)
+      return Status::error("cublasCreate failed");
+    cublasSetStream(ctx_.cublas, ctx_.stream);
+    cudnnStatus_t s = cudnnCreate(&ctx_.cudnn);
+    if (s != CUDNN_STATUS_SUCCESS)
+      return Status::errorf("cudnnCreate failed: ", cudnnGetErrorString(s));
+    cudnnSetStream(ctx_.cudnn, ctx_.stream);
+    MLG_CUDA_RETURN(cudaMalloc(&ctx_.deviceError, 2 * sizeof(int32_t)));
+    MLG_CUDA_RETURN(cudaMemset(ctx_.deviceError, 0, 2 * sizeof(int32_t)));
+    return Status();
+  }
+
+  std::string describe() const override {
+    int cublasVersion = 0;
+    cublasGetVersion(ctx_.cublas, &cublasVersion);
+    return name_ + " (cuDNN " + std::to_string(cudnnGetVersion()) +
+           ", cuBLAS " + std::to_string(cublasVersion) + ")";
+  }
+
+  Status allocate(uint64_t bytes, const std::string &what,
+                  void **out) override {
+    cudaError_t e = cudaMalloc(out, std::max<uint64_t>(bytes, 1));
+    if (e == cudaSuccess)
+      return Status();
+    cudaGetLastError(); // clear it
+    size_t free = 0, total = 0;
+    cudaMemGetInfo(&free, &total);
+    return Status::errorf("cannot allocate ", what, " on the GPU: it needs ",
+                          mib(bytes), ", ", mib(free), " of ", mib(total),
+                          " are free (", cudaGetErrorString(e), ")");
+  }
+
+  void release(void *data) override {
+    if (data)
+      cudaFree(data);
+  }
+
+  Status copyToDevice(void *dst, const void *src, uint64_t bytes) override {
+    if (bytes)
+      MLG_CUDA_RETURN(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice,
+                                      ctx_.stream));
+    return Status();
+  }
+
+  Status copyToHost(void *dst, const void *src, uint64_t bytes) override {
+    if (bytes) {
+      MLG_CUDA_RETURN(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost,
+                                      ctx_.stream));
+      MLG_RT_RETURN_IF_ERROR(synchronize());
+    }
+    return Status();
+  }
+
+  Status fill(void *dst, uint8_t byte, uint64_t bytes) override {
+    if (bytes)
+      MLG_CUDA_RETURN(cudaMemsetAsync(dst, byte, bytes, ctx_.stream));
+    return Status();
+  }
+
+  Status prepare(const Program &program,
+                 const std::vector<cpu::KernelCall> &calls) override {
+    program_ = &program;
+    kernels_.clear();
+    for (size_t i = 0; i < calls.size(); ++i) {
+      const KernelDef *k = cuda::kernels().find(program.steps[i].kernel);
+      if (!k)
+        return Status::errorf(program.steps[i].describe(i),
+                              ": the CUDA backend has no such kernel");
+      kernels_.push_back(k);
+    }
+    return Status();
+  }
+
+  Status runStep(size_t index, cpu::KernelCall &call) override {
+    return kernels_[index]->run(call, ctx_);
+  }
+
+  Status synchronize() override {
+    MLG_CUDA_RETURN(cudaStreamSynchronize(ctx_.stream));
+    int32_t error[2] = {0, 0};
+    MLG_CUDA_RETURN(cudaMemcpy(error, ctx_.deviceError, sizeof error,
+                               cudaMemcpyDeviceToHost));
+    if (error[0] == kNoError)
+      return Status();
+    MLG_CUDA_RETURN(cudaMemset(ctx_.deviceError, 0, sizeof error));
+    std::string where =
+        program_ && error[1] >= 0 && size_t(error[1]) < program_->steps.size()
+            ? program_->steps[size_t(error[1])].describe(size_t(error[1]))
+            : "a step";
+    switch (error[0]) {
+    case kLabelOutOfRange:
+      return Status::errorf(where, ": a label is not one of the classes");
+    case kStepCounterNotPositive:
+      return Status::errorf(where, ": the step counter is not positive; "
+                                   "increment_step must run first");
+    default:
+      return Status::errorf(where, ": failed on the device (code ", error[0],
+                            ")");
+    }
+  }
+
+private:
+  Context ctx_;
+  std::string name_;
+  const Program *program_ = nullptr;
+  std::vector<const KernelDef *> kernels_;
+};
+
+} // namespace
+} // namespace mlg_rt::cuda
+
+namespace mlg_rt {
+
+Status createCudaDevice(std::unique_ptr<Device> *out) {
+  auto device = std::make_unique<cuda::CudaDevice>();
+  MLG_RT_RETURN_IF_ERROR(device->init());
+  *out = std::move(device);
+  return Status();
+}
+
+} // namespace mlg_rt

@@ -1,0 +1,278 @@
+// elementwise.cu - elementwise CUDA kernels: unary maps, the arithmetic
+// ops with NumPy broadcasting, expand, copy and the activation backwards.
+//
+// One thread per output element in a grid-stride loop; a broadcast operand
+// is read through strides that are 0 along its broadcast dimensions, so one
+// kernel serves every shape pair. f16 and bf16 compute in float, as on the
+// CPU backend.
+
+#include "common.cuh"
+
+#include <cmath>
+
+namespace mlg_rt::cuda {
+namespace {
+
+constexpr int kMaxRank = 8;
+
+/// The output's dimensions and each operand's strides over them (0 where
+/// the operand is broadcast).
+struct Broadcast {
+  int rank = 0;
+  int64_t dims[kMaxRank];
+  int64_t stride[2][kMaxRank];
+};
+
+/// Right-aligned NumPy broadcasting of `operands` to `out`.
+Status broadcastOf(const cpu::KernelCall &c, const cpu::Tensor &out,
+                   std::initializer_list<const cpu::Tensor *> operands,
+                   Broadcast &b) {
+  if (out.rank() > kMaxRank)
+    return c.error("the CUDA backend broadcasts at most ", kMaxRank,
+                   " dimensions, got ", out.rank());
+  b.rank = int(out.rank());
+  for (int d = 0; d < b.rank; ++d)
+    b.dims[d] = out.dim(d);
+  int k = 0;
+  for (const cpu::Tensor *t : operands) {
+    int64_t stride = 1;
+    for (int d = b.rank - 1; d >= 0; --d) {
+      int64_t td = d - (b.rank - int(t->rank()));
+      int64_t size = td >= 0 ? t->dim(td) : 1;
+      b.stride[k][d] = size == 1 ? 0 : stride;
+      stride *= size;
+    }
+    ++k;
+  }
+  return Status();
+}
+
+__device__ __forceinline__ void offsetsOf(const Broadcast &b, int64_t i,
+                                          int64_t &a, int64_t &c) {
+  a = 0;
+  c = 0;
+  for (int d = b.rank - 1; d >= 0; --d) {
+    int64_t q = i / b.dims[d], r = i - q * b.dims[d];
+    a += r * b.stride[0][d];
+    c += r * b.stride[1][d];
+    i = q;
+  }
+}
+
+enum class Arith { Add, Sub, Mul, Div, Max, Min };
+
+template <Arith Op, typename C> __device__ __forceinline__ C arith(C a, C b) {
+  if constexpr (Op == Arith::Add)
+    return a + b;
+  else if constexpr (Op == Arith::Sub)
+    return a - b;
+  else if constexpr (Op == Arith::Mul)
+    return a * b;
+  else if constexpr (Op == Arith::Div)
+    return a / b;
+  // max/min propagate NaN, as the CPU's do.
+  else if constexpr (Op == Arith::Max)
+    return (a != a || b != b) ? a + b : (a > b ? a : b);
+  else
+    return (a != a || b != b) ? a + b : (a < b ? a : b);
+}
+
+template <Arith Op, typename T>
+__global__ void arithKernel(const T *a, const T *b, T *y, int64_t n,
+                            Broadcast bc, bool same) {
+  using C = typename Elem<T>::Compute;
+  MLG_CUDA_GRID_LOOP(i, n) {
+    int64_t ia = i, ib = i;
+    if (!same)
+      offsetsOf(bc, i, ia, ib);
+    y[i] = Elem<T>::store(
+        arith<Op, C>(C(Elem<T>::load(a[ia])), C(Elem<T>::load(b[ib]))));
+  }
+}
+
+bool sameShape(const cpu::Tensor &a, const cpu::Tensor &b) {
+  return *a.shape == *b.shape;
+}
+
+template <Arith Op> Status runArith(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &a = c.in[0], &b = c.in[1], &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  Broadcast bc;
+  MLG_RT_RETURN_IF_ERROR(broadcastOf(c, y, {&a, &b}, bc));
+  bool same = sameShape(a, y) && sameShape(b, y);
+  return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    arithKernel<Op, T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                         ctx.stream>>>(a.as<T>(), b.as<T>(), y.as<T>(),
+                                       y.numel, bc, same);
+    return checkLaunch(c, "arithKernel");
+  });
+}
+
+enum class Unary {
+  Relu, Neg, Abs, Sqrt, Exp, Log, Tanh, Sigmoid, Reciprocal, Erf, Sin, Cos
+};
+
+template <Unary Op, typename C> __device__ __forceinline__ C unary(C x) {
+  if constexpr (Op == Unary::Relu)
+    return x > C(0) ? x : (x != x ? x : C(0));
+  else if constexpr (Op == Unary::Neg)
+    return -x;
+  else if constexpr (Op == Unary::Abs)
+    return x < C(0) ? -x : x;
+  else if constexpr (Op == Unary::Sqrt)
+    return sqrt(x);
+  else if constexpr (Op == Unary::Exp)
+    return exp(x);
+  else if constexpr (Op == Unary::Log)
+    return log(x);
+  else if constexpr (Op == Unary::Tanh)
+    return tanh(x);
+  else if constexpr (Op == Unary::Sigmoid)
+    return C(1) / (C(1) + exp(-x));
+  else if constexpr (Op == Unary::Reciprocal)
+    return C(1) / x;
+  else if constexpr (Op == Unary::Erf)
+    return erf(x);
+  else if constexpr (Op == Unary::Sin)
+    return sin(x);
+  else
+    return cos(x);
+}
+
+template <Unary Op, typename T>
+__global__ void unaryKernel(const T *x, T *y, int64_t n) {
+  using C = typename Elem<T>::Compute;
+  MLG_CUDA_GRID_LOOP(i, n) {
+    y[i] = Elem<T>::store(unary<Op, C>(C(Elem<T>::load(x[i]))));
+  }
+}
+
+template <Unary Op> Status runUnary(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    unaryKernel<Op, T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                         ctx.stream>>>(x.as<T>(), y.as<T>(), y.numel);
+    return checkLaunch(c, "unaryKernel");
+  });
+}
+
+enum class Backward { Relu, Sigmoid, Tanh };
+
+/// dx from dy and the forward's output y.
+template <Backward Op, typename T>
+__global__ void activationBackwardKernel(const T *dy, const T *v, T *dx,
+                                         int64_t n) {
+  using C = typename Elem<T>::Compute;
+  MLG_CUDA_GRID_LOOP(i, n) {
+    C g = Elem<T>::load(dy[i]), y = Elem<T>::load(v[i]);
+    C r;
+    if constexpr (Op == Backward::Relu)
+      r = y > C(0) ? g : C(0);
+    else if constexpr (Op == Backward::Sigmoid)
+      r = g * y * (C(1) - y);
+    else
+      r = g * (C(1) - y * y);
+    dx[i] = Elem<T>::store(r);
+  }
+}
+
+template <Backward Op>
+Status runActivationBackward(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dx = c.out[0];
+  if (dx.numel == 0)
+    return Status();
+  return dispatchFloat(c, dx.dtype, [&]<typename T>() -> Status {
+    activationBackwardKernel<Op, T>
+        <<<blocksFor(dx.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+            c.in[0].as<T>(), c.in[1].as<T>(), dx.as<T>(), dx.numel);
+    return checkLaunch(c, "activationBackwardKernel");
+  });
+}
+
+/// expand: the input broadcast to the output's shape, any element type
+/// (copied as bytes of its width).
+template <typename W>
+__global__ void expandKernel(const W *x, W *y, int64_t n, Broadcast bc) {
+  MLG_CUDA_GRID_LOOP(i, n) {
+    int64_t ix, unused;
+    offsetsOf(bc, i, ix, unused);
+    y[i] = x[ix];
+  }
+}
+
+Status runExpand(cpu::KernelCall &c, Context &ctx) {
+  return broadcastInto(c, ctx, c.in[0], c.out[0]);
+}
+
+/// copy: the operand's bytes into the result (a state store, a view made
+/// real).
+Status runCopy(cpu::KernelCall &c, Context &ctx) {
+  uint64_t bytes = uint64_t(c.out[0].numel) * dtypeBytes(c.out[0].dtype);
+  if (bytes && c.in[0].data != c.out[0].data)
+    MLG_CUDA_TRY(c, cudaMemcpyAsync(c.out[0].data, c.in[0].data, bytes,
+                                    cudaMemcpyDeviceToDevice, ctx.stream));
+  return Status();
+}
+
+} // namespace
+
+Status broadcastInto(const cpu::KernelCall &c, Context &ctx,
+                     const cpu::Tensor &x, const cpu::Tensor &y) {
+  if (y.numel == 0)
+    return Status();
+  Broadcast bc;
+  MLG_RT_RETURN_IF_ERROR(broadcastOf(c, y, {&x, &x}, bc));
+  unsigned blocks = blocksFor(y.numel, kThreads, ctx);
+  switch (dtypeBytes(y.dtype)) {
+  case 1:
+    expandKernel<<<blocks, kThreads, 0, ctx.stream>>>(
+        x.as<uint8_t>(), y.as<uint8_t>(), y.numel, bc);
+    break;
+  case 2:
+    expandKernel<<<blocks, kThreads, 0, ctx.stream>>>(
+        x.as<uint16_t>(), y.as<uint16_t>(), y.numel, bc);
+    break;
+  case 4:
+    expandKernel<<<blocks, kThreads, 0, ctx.stream>>>(
+        x.as<uint32_t>(), y.as<uint32_t>(), y.numel, bc);
+    break;
+  case 8:
+    expandKernel<<<blocks, kThreads, 0, ctx.stream>>>(
+        x.as<uint64_t>(), y.as<uint64_t>(), y.numel, bc);
+    break;
+  default:
+    return c.error("the CUDA backend cannot expand ", dtypeName(y.dtype));
+  }
+  return checkLaunch(c, "expandKernel");
+}
+
+void registerElementwiseKernels(KernelRegistry &r) {
+  r.add({"add", runArith<Arith::Add>});
+  r.add({"sub", runArith<Arith::Sub>});
+  r.add({"mul", runArith<Arith::Mul>});
+  r.add({"div", runArith<Arith::Div>});
+  r.add({"max", runArith<Arith::Max>});
+  r.add({"min", runArith<Arith::Min>});
+  r.add({"relu", runUnary<Unary::Relu>});
+  r.add({"neg", runUnary<Unary::Neg>});
+  r.add({"abs", runUnary<Unary::Abs>});
+  r.add({"sqrt", runUnary<Unary::Sqrt>});
+  r.add({"exp", runUnary<Unary::Exp>});
+  r.add({"log", runUnary<Unary::Log>});
+  r.add({"tanh", runUnary<Unary::Tanh>});
+  r.add({"sigmoid", runUnary<Unary::Sigmoid>});
+  r.add({"reciprocal", runUnary<Unary::Reciprocal>});
+  r.add({"erf", runUnary<Unary::Erf>});
+  r.add({"sin", runUnary<Unary::Sin>});
+  r.add({"cos", runUnary<Unary::Cos>});
+  r.add({"relu_backward", runActivationBackward<Backward::Relu>});
+  r.add({"sigmoid_backward", runActivationBackward<Backward::Sigmoid>});
+  r.add({"tanh_backward", runActivationBackward<Backward::Tanh>});
+  r.add({"expand", runExpand});
+  r.add({"copy", runCopy});
+}
+
+} // namespace mlg_rt::cuda

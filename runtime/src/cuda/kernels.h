@@ -1,0 +1,124 @@
+// kernels.h - the CUDA backend's kernels.
+//
+// Every CUDA kernel has the name of a CPU kernel, whose check has already
+// accepted the step (shapes, types, attributes, workspace): `run` only
+// enqueues work on the context's stream, reading and writing device memory
+// through the call's tensors. A failing CUDA, cuBLAS or cuDNN call becomes
+// an error naming the call and the step. Errors only the data can show (a
+// label out of range) are raised on the device through `Context::fail` and
+// reported by the next synchronization.
+
+#ifndef MLG_RT_SRC_CUDA_KERNELS_H
+#define MLG_RT_SRC_CUDA_KERNELS_H
+
+#include "../cpu/kernel.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlg_rt::cuda {
+
+/// What a device-side failure was; 0 is none.
+enum DeviceError : int32_t {
+  kNoError = 0,
+  kLabelOutOfRange = 1,
+  kStepCounterNotPositive = 2,
+};
+
+struct Context {
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  /// Device words {error code, step index}: the first failure wins.
+  int32_t *deviceError = nullptr;
+  /// TF32 in cuDNN convolutions (PyTorch's default), never in GEMMs unless
+  /// asked.
+  bool tf32Convolutions = true, tf32Gemm = false;
+  int multiprocessors = 0;
+  /// scratchBuffer's memory.
+  void *scratch = nullptr;
+  uint64_t scratchBytes = 0;
+};
+
+struct KernelDef {
+  const char *name;
+  Status (*run)(cpu::KernelCall &, Context &);
+};
+
+class KernelRegistry {
+public:
+  void add(const KernelDef &def) { defs_.push_back(def); }
+  const KernelDef *find(const std::string &name) const;
+  std::vector<std::string> names() const;
+
+private:
+  std::vector<KernelDef> defs_;
+};
+
+/// Every CUDA kernel.
+const KernelRegistry &kernels();
+
+void registerElementwiseKernels(KernelRegistry &r);
+void registerTrainingKernels(KernelRegistry &r);
+void registerMatMulKernels(KernelRegistry &r);
+void registerReductionKernels(KernelRegistry &r);
+void registerNNKernels(KernelRegistry &r);
+void registerNormKernels(KernelRegistry &r);
+
+/// The error of a CUDA runtime, cuBLAS or cuDNN call, naming it and the step.
+Status cudaError(const cpu::KernelCall &c, const char *call, cudaError_t e);
+Status cublasError(const cpu::KernelCall &c, const char *call,
+                   cublasStatus_t e);
+Status cudnnError(const cpu::KernelCall &c, const char *call,
+                  cudnnStatus_t e);
+
+#define MLG_CUDA_TRY(c, call)                                                  \
+  do {                                                                         \
+    cudaError_t mlg_e_ = (call);                                               \
+    if (mlg_e_ != cudaSuccess)                                                 \
+      return ::mlg_rt::cuda::cudaError(c, #call, mlg_e_);                      \
+  } while (0)
+#define MLG_CUBLAS_TRY(c, call)                                                \
+  do {                                                                         \
+    cublasStatus_t mlg_e_ = (call);                                            \
+    if (mlg_e_ != CUBLAS_STATUS_SUCCESS)                                       \
+      return ::mlg_rt::cuda::cublasError(c, #call, mlg_e_);                    \
+  } while (0)
+#define MLG_CUDNN_TRY(c, call)                                                 \
+  do {                                                                         \
+    cudnnStatus_t mlg_e_ = (call);                                             \
+    if (mlg_e_ != CUDNN_STATUS_SUCCESS)                                        \
+      return ::mlg_rt::cuda::cudnnError(c, #call, mlg_e_);                     \
+  } while (0)
+
+/// A device buffer of at least `bytes` private to the backend (kept and
+/// grown across steps; valid until the next call), for kernels that need
+/// scratch the plan does not provide.
+Status scratchBuffer(const cpu::KernelCall &c, Context &ctx, uint64_t bytes,
+                     void **out);
+
+/// Writes `src` broadcast (NumPy rules) to `dst`'s shape into `dst`.
+Status broadcastInto(const cpu::KernelCall &c, Context &ctx,
+                     const cpu::Tensor &src, const cpu::Tensor &dst);
+
+/// Launches after a kernel: a launch error names the step.
+Status checkLaunch(const cpu::KernelCall &c, const char *kernel);
+
+/// Blocks of `threads` covering `n` items, capped for grid-stride loops.
+inline unsigned blocksFor(int64_t n, int threads, const Context &ctx) {
+  int64_t blocks = (n + threads - 1) / threads;
+  int64_t cap = int64_t(ctx.multiprocessors > 0 ? ctx.multiprocessors : 132) *
+                32;
+  if (blocks > cap)
+    blocks = cap;
+  return unsigned(blocks < 1 ? 1 : blocks);
+}
+
+} // namespace mlg_rt::cuda
+
+#endif // MLG_RT_SRC_CUDA_KERNELS_H

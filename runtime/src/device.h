@@ -1,0 +1,56 @@
+// device.h - where a session's memory lives and its steps run, when that is
+// not the host: the CUDA backend (cuda/) implements it.
+//
+// A session on a device keeps its arena, persistent tensors and constants in
+// device memory (one allocation each, made once), stages inputs on the host
+// and copies them in before a run, and copies outputs and weights out on
+// request. Steps are checked by the CPU kernels' checks (the same shape and
+// type rules) and run by the device's kernel of the same name; a step the
+// device has no kernel for is an error when the session is made, never a
+// silent host fallback.
+
+#ifndef MLG_RT_SRC_DEVICE_H
+#define MLG_RT_SRC_DEVICE_H
+
+#include "cpu/kernel.h"
+#include "program.h"
+#include "status.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlg_rt {
+
+class Device {
+public:
+  virtual ~Device() = default;
+
+  /// "NVIDIA H100 80GB HBM3 (cuDNN 91900, cuBLAS 130000)", for reports.
+  virtual std::string describe() const = 0;
+  /// Device memory: `bytes` (at least 1) aligned to 256 bytes. Running out
+  /// says how much was asked for and how much was free.
+  virtual Status allocate(uint64_t bytes, const std::string &what,
+                          void **out) = 0;
+  virtual void release(void *data) = 0;
+  virtual Status copyToDevice(void *dst, const void *src, uint64_t bytes) = 0;
+  virtual Status copyToHost(void *dst, const void *src, uint64_t bytes) = 0;
+  virtual Status fill(void *dst, uint8_t byte, uint64_t bytes) = 0;
+  /// Finds the device kernel of every checked step (`calls` as the CPU
+  /// checks left them).
+  virtual Status prepare(const Program &program,
+                         const std::vector<cpu::KernelCall> &calls) = 0;
+  /// Enqueues step `index`; its tensors point into device memory.
+  virtual Status runStep(size_t index, cpu::KernelCall &call) = 0;
+  /// Waits for every enqueued step; reports the first failure.
+  virtual Status synchronize() = 0;
+};
+
+/// The CUDA device 0, or an error saying why there is none (a build without
+/// CUDA, no driver, no GPU).
+Status createCudaDevice(std::unique_ptr<Device> *out);
+
+} // namespace mlg_rt
+
+#endif // MLG_RT_SRC_DEVICE_H
