@@ -1,0 +1,9 @@
+// nn.cu - CUDA kernels of this category (not written yet).
+
+#include "kernels.h"
+
+namespace mlg_rt::cuda {
+
+void registerNNKernels(KernelRegistry &) {}
+
+} // namespace mlg_rt::cuda
