@@ -52,6 +52,15 @@ except (OSError, subprocess.SubprocessError):
 if os.path.exists(os.path.join(config.mlg_tools_dir, "mlg-program-fuzzer")):
     config.available_features.add("fuzzer")
 
+# A usable GPU for the CUDA backend's tests (a build with CUDA on a machine
+# with a driver and a device).
+try:
+    r = subprocess.run(["nvidia-smi", "-L"], capture_output=True, timeout=60)
+    if r.returncode == 0 and b"GPU" in r.stdout:
+        config.available_features.add("cuda-gpu")
+except (OSError, subprocess.SubprocessError):
+    pass
+
 # The exported benchmark models (the `mlg-models` target writes them).
 config.substitutions.append(("%models", config.models_dir))
 if os.path.exists(os.path.join(config.models_dir, "bert_encoder.onnx")):
