@@ -32,6 +32,8 @@ const KernelRegistry &kernels() {
     registerReductionKernels(r);
     registerNNKernels(r);
     registerNormKernels(r);
+    registerRecurrentKernels(r);
+    registerTensorKernels(r);
     return r;
   }();
   return registry;
@@ -222,6 +224,8 @@ public:
     case kStepCounterNotPositive:
       return Status::errorf(where, ": the step counter is not positive; "
                                    "increment_step must run first");
+    case kIndexOutOfRange:
+      return Status::errorf(where, ": an index is out of range");
     default:
       return Status::errorf(where, ": failed on the device (code ", error[0],
                             ")");

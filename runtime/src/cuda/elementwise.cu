@@ -1,5 +1,6 @@
-// elementwise.cu - elementwise CUDA kernels: unary maps, the arithmetic
-// ops with NumPy broadcasting, expand, copy and the activation backwards.
+// elementwise.cu - elementwise CUDA kernels: unary maps, clip, the
+// arithmetic ops and pow with NumPy broadcasting, expand, copy, stack and
+// unstack, and the activation and clip backwards.
 //
 // One thread per output element in a grid-stride loop; a broadcast operand
 // is read through strides that are 0 along its broadcast dimensions, so one
@@ -217,6 +218,135 @@ Status runCopy(cpu::KernelCall &c, Context &ctx) {
   return Status();
 }
 
+/// clip: NaN passes; a missing bound is unbounded.
+template <typename T>
+__global__ void clipKernel(const T *x, T *y, int64_t n, double lo, double hi) {
+  using C = typename Elem<T>::Compute;
+  C l = C(lo), h = C(hi);
+  MLG_CUDA_GRID_LOOP(i, n) {
+    C v = Elem<T>::load(x[i]);
+    y[i] = Elem<T>::store(v < l ? l : (v > h ? h : v));
+  }
+}
+
+Status runClip(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &y = c.out[0];
+  double lo = c.attrs().getFloat("min").value_or(-INFINITY);
+  double hi = c.attrs().getFloat("max").value_or(INFINITY);
+  if (y.numel == 0)
+    return Status();
+  return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    clipKernel<T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                    ctx.stream>>>(x.as<T>(), y.as<T>(), y.numel, lo, hi);
+    return checkLaunch(c, "clipKernel");
+  });
+}
+
+/// clip_backward: dy where the forward's input lay within the bounds
+/// (inclusive, as the CPU compares them), else 0.
+template <typename T>
+__global__ void clipBackwardKernel(const T *dy, const T *x, T *dx, int64_t n,
+                                   double lo, double hi) {
+  using C = typename Elem<T>::Compute;
+  C l = C(lo), h = C(hi);
+  MLG_CUDA_GRID_LOOP(i, n) {
+    C v = Elem<T>::load(x[i]);
+    dx[i] = v >= l && v <= h ? dy[i] : Elem<T>::store(C(0));
+  }
+}
+
+Status runClipBackward(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dx = c.out[0];
+  double lo = c.attrs().getFloat("min").value_or(-INFINITY);
+  double hi = c.attrs().getFloat("max").value_or(INFINITY);
+  if (dx.numel == 0)
+    return Status();
+  return dispatchFloat(c, dx.dtype, [&]<typename T>() -> Status {
+    clipBackwardKernel<T><<<blocksFor(dx.numel, kThreads, ctx), kThreads, 0,
+                            ctx.stream>>>(c.in[0].as<T>(), c.in[1].as<T>(),
+                                          dx.as<T>(), dx.numel, lo, hi);
+    return checkLaunch(c, "clipBackwardKernel");
+  });
+}
+
+/// An exponent of any float or integer type, as a double.
+__device__ __forceinline__ double exponentAt(const void *p, DType t,
+                                             int64_t i) {
+  switch (t) {
+  case DType::F64:
+    return static_cast<const double *>(p)[i];
+  case DType::F16:
+    return __half2float(static_cast<const __half *>(p)[i]);
+  case DType::BF16:
+    return __bfloat162float(static_cast<const __nv_bfloat16 *>(p)[i]);
+  case DType::I64:
+    return double(static_cast<const int64_t *>(p)[i]);
+  case DType::I32:
+    return double(static_cast<const int32_t *>(p)[i]);
+  default:
+    return static_cast<const float *>(p)[i];
+  }
+}
+
+/// pow in double, as the CPU computes it, for a float base.
+template <typename T>
+__global__ void powKernel(const T *a, const void *b, DType bt, T *y, int64_t n,
+                          Broadcast bc) {
+  using C = typename Elem<T>::Compute;
+  MLG_CUDA_GRID_LOOP(i, n) {
+    int64_t ia, ib;
+    offsetsOf(bc, i, ia, ib);
+    y[i] = Elem<T>::store(
+        C(pow(double(Elem<T>::load(a[ia])), exponentAt(b, bt, ib))));
+  }
+}
+
+Status runPow(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &a = c.in[0], &b = c.in[1], &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  DType bt = b.dtype;
+  if (bt != DType::F32 && bt != DType::F64 && bt != DType::F16 &&
+      bt != DType::BF16 && bt != DType::I64 && bt != DType::I32)
+    return c.error("the CUDA backend's pow takes float, int32 or int64 "
+                   "exponents, got ",
+                   dtypeName(bt));
+  Broadcast bc;
+  MLG_RT_RETURN_IF_ERROR(broadcastOf(c, y, {&a, &b}, bc));
+  return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    powKernel<T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                   ctx.stream>>>(a.as<T>(), b.data, bt, y.as<T>(), y.numel,
+                                 bc);
+    return checkLaunch(c, "powKernel");
+  });
+}
+
+/// unstack: result k is the k-th contiguous piece of the operand; stack the
+/// reverse. Both are copies of whole pieces.
+Status runUnstack(cpu::KernelCall &c, Context &ctx) {
+  const auto *src = static_cast<const uint8_t *>(c.in[0].data);
+  for (const cpu::Tensor &piece : c.out) {
+    uint64_t bytes = uint64_t(piece.numel) * dtypeBytes(piece.dtype);
+    if (bytes)
+      MLG_CUDA_TRY(c, cudaMemcpyAsync(piece.data, src, bytes,
+                                      cudaMemcpyDeviceToDevice, ctx.stream));
+    src += bytes;
+  }
+  return Status();
+}
+
+Status runStack(cpu::KernelCall &c, Context &ctx) {
+  auto *dst = static_cast<uint8_t *>(c.out[0].data);
+  for (const cpu::Tensor &piece : c.in) {
+    uint64_t bytes = uint64_t(piece.numel) * dtypeBytes(piece.dtype);
+    if (bytes && piece.data != dst)
+      MLG_CUDA_TRY(c, cudaMemcpyAsync(dst, piece.data, bytes,
+                                      cudaMemcpyDeviceToDevice, ctx.stream));
+    dst += bytes;
+  }
+  return Status();
+}
+
 } // namespace
 
 Status broadcastInto(const cpu::KernelCall &c, Context &ctx,
@@ -273,6 +403,11 @@ void registerElementwiseKernels(KernelRegistry &r) {
   r.add({"tanh_backward", runActivationBackward<Backward::Tanh>});
   r.add({"expand", runExpand});
   r.add({"copy", runCopy});
+  r.add({"clip", runClip});
+  r.add({"clip_backward", runClipBackward});
+  r.add({"pow", runPow});
+  r.add({"stack", runStack});
+  r.add({"unstack", runUnstack});
 }
 
 } // namespace mlg_rt::cuda

@@ -28,6 +28,7 @@ enum DeviceError : int32_t {
   kNoError = 0,
   kLabelOutOfRange = 1,
   kStepCounterNotPositive = 2,
+  kIndexOutOfRange = 3,
 };
 
 struct Context {
@@ -69,6 +70,8 @@ void registerMatMulKernels(KernelRegistry &r);
 void registerReductionKernels(KernelRegistry &r);
 void registerNNKernels(KernelRegistry &r);
 void registerNormKernels(KernelRegistry &r);
+void registerRecurrentKernels(KernelRegistry &r);
+void registerTensorKernels(KernelRegistry &r);
 
 /// The error of a CUDA runtime, cuBLAS or cuDNN call, naming it and the step.
 Status cudaError(const cpu::KernelCall &c, const char *call, cudaError_t e);
@@ -101,6 +104,17 @@ Status cudnnError(const cpu::KernelCall &c, const char *call,
 /// scratch the plan does not provide.
 Status scratchBuffer(const cpu::KernelCall &c, Context &ctx, uint64_t bytes,
                      void **out);
+
+/// Row-major Y[m, n] = alpha * op(A) op(B) + beta * Y through cuBLAS (no
+/// TF32 unless the context allows it), with leading dimensions.
+Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
+            int64_t m, int64_t n, int64_t k, double alpha, const float *a,
+            int64_t lda, const float *b, int64_t ldb, double beta, float *y,
+            int64_t ldy);
+Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
+            int64_t m, int64_t n, int64_t k, double alpha, const double *a,
+            int64_t lda, const double *b, int64_t ldb, double beta, double *y,
+            int64_t ldy);
 
 /// Writes `src` broadcast (NumPy rules) to `dst`'s shape into `dst`.
 Status broadcastInto(const cpu::KernelCall &c, Context &ctx,

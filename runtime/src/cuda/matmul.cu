@@ -107,6 +107,22 @@ Status runMatMul(cpu::KernelCall &c, Context &ctx) {
 
 } // namespace
 
+Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
+            int64_t m, int64_t n, int64_t k, double alpha, const float *a,
+            int64_t lda, const float *b, int64_t ldb, double beta, float *y,
+            int64_t ldy) {
+  return gemmRowMajor<float>(c, ctx, transA, transB, m, n, k, alpha, a, lda, 0,
+                             b, ldb, 0, beta, y, ldy, 0, 1);
+}
+
+Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
+            int64_t m, int64_t n, int64_t k, double alpha, const double *a,
+            int64_t lda, const double *b, int64_t ldb, double beta, double *y,
+            int64_t ldy) {
+  return gemmRowMajor<double>(c, ctx, transA, transB, m, n, k, alpha, a, lda,
+                              0, b, ldb, 0, beta, y, ldy, 0, 1);
+}
+
 void registerMatMulKernels(KernelRegistry &r) {
   r.add({"gemm", runGemm});
   r.add({"matmul", runMatMul});

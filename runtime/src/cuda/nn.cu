@@ -1,9 +1,973 @@
-// nn.cu - CUDA kernels of this category (not written yet).
+// nn.cu - conv and its data and filter gradients through cuDNN, and the
+// pools (max, average, global) and their gradients as CUDA kernels, with the
+// CPU kernels' rules (../cpu/nn.cc, ../cpu/nn_grad.cc).
+//
+// Window ops take 1 to 3 spatial dimensions and see them as 3 (the CPU's
+// window.h, whose readWindow gives the geometry here too).
+//
+// Convolutions run through cuDNN's legacy API in NCHW (NCDHW) layout with
+// group count, cross-correlation, and float accumulation (double for f64).
+// A 1-D convolution gets a trailing spatial dimension of 1: cuDNN wants at
+// least two. cuDNN pads both ends alike: pads whose begin and end differ are
+// accepted only where the end pad changes nothing (it is never reached, so
+// the output has the size symmetric pads give); other asymmetric pads are an
+// error. f32 may use TF32 when the context allows it (Context::
+// tf32Convolutions, PyTorch's default) and runs on FMA kernels otherwise.
+// The algorithm of each convolution shape is chosen once per process by
+// cuDNN's heuristics (no benchmarking) and cached: the best-ranked one whose
+// workspace is at most what the step's planned workspace (sized for the
+// CPU's im2col) or a backend scratch buffer of bounded size can give; the
+// scratch (scratchBuffer) grows once to the largest need and is then reused.
+// The bias is added by a kernel after the convolution; for f16 and bf16 the
+// convolution's output is rounded before the bias is added (the CPU rounds
+// once).
+//
+// The pools give each output element a thread (grid-stride loops) that walks
+// its window in the CPU's tap order. Max pool ignores the padding, lets NaN
+// win and keeps the first of equal maxima; a window wholly in the padding
+// gives the type's lowest value. Average pool sums in double and divides by
+// the CPU's count (count_include_pad counts taps inside the padded input,
+// never those past the end padding that ceil_mode adds).
+//
+// The pool gradients are gathers, with no atomics: each input element walks
+// the windows that hold it in the order the CPU visits windows and adds their
+// shares in the compute type, so its sum is the CPU's, rounding for
+// rounding, and deterministic. max_pool_backward first writes each window's
+// argmax (recomputed from the forward's input, as on the CPU) to backend
+// scratch; an input element then takes the dy of the windows whose argmax it
+// is. average_pool_backward recomputes each window's divisor.
+//
+// The global pools give each (n, c) plane a block: the average sums in
+// double, the maximum lets NaN win.
 
-#include "kernels.h"
+#include "common.cuh"
+
+#include "../cpu/window.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <type_traits>
+#include <vector>
 
 namespace mlg_rt::cuda {
+namespace {
 
-void registerNNKernels(KernelRegistry &) {}
+//===----------------------------------------------------------------------===//
+// Window geometry on the device (window.h's, for device code)
+//===----------------------------------------------------------------------===//
+
+__device__ __forceinline__ int64_t ceilDivD(int64_t a, int64_t b) {
+  return a / b + (a % b != 0);
+}
+
+/// window.h's tapRange: the j in [0, n) with offset + j * step in [0, size).
+__device__ __forceinline__ void tapRangeD(int64_t n, int64_t size,
+                                          int64_t step, int64_t offset,
+                                          int64_t &lo, int64_t &hi) {
+  lo = offset >= 0 ? 0 : ceilDivD(-offset, step);
+  hi = size - offset <= 0 ? 0 : ceilDivD(size - offset, step);
+  hi = hi < n ? hi : n;
+  lo = lo < hi ? lo : hi;
+}
+
+/// window.h's tapsOf: the taps [lo, hi) of dimension d of window o that lie
+/// inside the input, and the input coordinate of tap 0.
+struct TapsD {
+  int64_t lo, hi, origin;
+};
+
+__device__ __forceinline__ TapsD tapsAt(const cpu::Window &w, int d,
+                                        int64_t o) {
+  TapsD t;
+  t.origin = o * w.stride[d] - w.padBegin[d];
+  tapRangeD(w.kernel[d], w.in[d], w.dilation[d], t.origin, t.lo, t.hi);
+  return t;
+}
+
+/// Output element i (over planes x out) as its plane and window coordinates.
+__device__ __forceinline__ int64_t decodeOut(const cpu::Window &w, int64_t i,
+                                             int64_t o[3]) {
+  o[2] = i % w.out[2];
+  i /= w.out[2];
+  o[1] = i % w.out[1];
+  i /= w.out[1];
+  o[0] = i % w.out[0];
+  return i / w.out[0];
+}
+
+/// Input element i (over planes x in) as its plane, its offset in the plane
+/// (`at`) and its coordinates.
+__device__ __forceinline__ int64_t decodeIn(const cpu::Window &w, int64_t i,
+                                            int64_t &at, int64_t p[3]) {
+  const int64_t inPlane = w.in[0] * w.in[1] * w.in[2];
+  int64_t pl = i / inPlane;
+  at = i - pl * inPlane;
+  p[2] = at % w.in[2];
+  p[1] = (at / w.in[2]) % w.in[1];
+  p[0] = at / (w.in[2] * w.in[1]);
+  return pl;
+}
+
+/// The window of dimension d whose tap k lies on input coordinate p, if
+/// there is one.
+__device__ __forceinline__ bool windowOf(const cpu::Window &w, int d,
+                                         int64_t p, int64_t k, int64_t &o) {
+  int64_t num = p + w.padBegin[d] - k * w.dilation[d];
+  if (num < 0 || num % w.stride[d] != 0)
+    return false;
+  o = num / w.stride[d];
+  return o < w.out[d];
+}
+
+/// Calls fn(od, oh, ow) for every window holding input position p, in the
+/// order the CPU kernels visit windows (od, then oh, then ow, ascending: a
+/// higher tap index is a lower window).
+template <typename Fn>
+__device__ __forceinline__ void forWindowsHolding(const cpu::Window &w,
+                                                  const int64_t p[3], Fn &&fn) {
+  for (int64_t kd = w.kernel[0] - 1; kd >= 0; --kd) {
+    int64_t od;
+    if (!windowOf(w, 0, p[0], kd, od))
+      continue;
+    for (int64_t kh = w.kernel[1] - 1; kh >= 0; --kh) {
+      int64_t oh;
+      if (!windowOf(w, 1, p[1], kh, oh))
+        continue;
+      for (int64_t kw = w.kernel[2] - 1; kw >= 0; --kw) {
+        int64_t ow;
+        if (windowOf(w, 2, p[2], kw, ow))
+          fn(od, oh, ow);
+      }
+    }
+  }
+}
+
+/// The lowest value of a compute type: -inf for floats.
+template <typename C> __device__ __forceinline__ C lowestOf() {
+  if constexpr (std::numeric_limits<C>::has_infinity)
+    return -std::numeric_limits<C>::infinity();
+  else
+    return std::numeric_limits<C>::lowest();
+}
+
+/// The maximum of window o of one plane `src` into `best`, and its offset in
+/// the plane: nn.cc's maxPool's search (the first strictly greater value in
+/// tap order; a NaN beats any number). -1 and the lowest value for a window
+/// wholly in the padding.
+template <typename T>
+__device__ __forceinline__ int64_t windowMax(const T *src,
+                                             const cpu::Window &w,
+                                             const int64_t o[3],
+                                             typename Elem<T>::Compute &best) {
+  using C = typename Elem<T>::Compute;
+  TapsD td = tapsAt(w, 0, o[0]), th = tapsAt(w, 1, o[1]),
+        tw = tapsAt(w, 2, o[2]);
+  best = lowestOf<C>();
+  int64_t bestAt = -1;
+  for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+    int64_t id = td.origin + kd * w.dilation[0];
+    for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+      int64_t ih = th.origin + kh * w.dilation[1];
+      int64_t rowAt = (id * w.in[1] + ih) * w.in[2];
+      for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
+        int64_t at = rowAt + tw.origin + kw * w.dilation[2];
+        C v = Elem<T>::load(src[at]);
+        bool better = bestAt < 0 || v > best;
+        if constexpr (!std::is_integral_v<C>)
+          better |= v != v && best == best;
+        if (better) {
+          best = v;
+          bestAt = at;
+        }
+      }
+    }
+  }
+  return bestAt;
+}
+
+/// Taps of dimension d of window o inside the padded extent.
+__device__ __forceinline__ int64_t paddedTaps(const cpu::Window &w, int d,
+                                              int64_t o) {
+  int64_t lo, hi;
+  tapRangeD(w.kernel[d], w.padBegin[d] + w.in[d] + w.padEnd[d],
+            w.dilation[d], o * w.stride[d], lo, hi);
+  return hi - lo;
+}
+
+/// The divisor of average pool window o: runAveragePool's count (in double:
+/// hostile kernel sizes could overflow int64).
+__device__ __forceinline__ double poolCount(const cpu::Window &w,
+                                            bool includePad,
+                                            const int64_t o[3]) {
+  if (includePad)
+    return double(paddedTaps(w, 0, o[0])) * double(paddedTaps(w, 1, o[1])) *
+           double(paddedTaps(w, 2, o[2]));
+  TapsD td = tapsAt(w, 0, o[0]), th = tapsAt(w, 1, o[1]),
+        tw = tapsAt(w, 2, o[2]);
+  return double(td.hi - td.lo) * double(th.hi - th.lo) * double(tw.hi - tw.lo);
+}
+
+//===----------------------------------------------------------------------===//
+// Pool kernels
+//===----------------------------------------------------------------------===//
+
+template <typename T>
+__global__ void maxPoolKernel(const T *x, T *y, cpu::Window w, int64_t total) {
+  using C = typename Elem<T>::Compute;
+  const int64_t inPlane = w.in[0] * w.in[1] * w.in[2];
+  MLG_CUDA_GRID_LOOP(i, total) {
+    int64_t o[3];
+    int64_t pl = decodeOut(w, i, o);
+    C best;
+    windowMax(x + pl * inPlane, w, o, best);
+    y[i] = Elem<T>::store(best);
+  }
+}
+
+template <typename T>
+__global__ void averagePoolKernel(const T *x, T *y, cpu::Window w,
+                                  bool includePad, int64_t total) {
+  using C = typename Elem<T>::Compute;
+  const int64_t inPlane = w.in[0] * w.in[1] * w.in[2];
+  MLG_CUDA_GRID_LOOP(i, total) {
+    int64_t o[3];
+    int64_t pl = decodeOut(w, i, o);
+    const T *src = x + pl * inPlane;
+    TapsD td = tapsAt(w, 0, o[0]), th = tapsAt(w, 1, o[1]),
+          tw = tapsAt(w, 2, o[2]);
+    double sum = 0;
+    for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+      int64_t id = td.origin + kd * w.dilation[0];
+      for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+        int64_t ih = th.origin + kh * w.dilation[1];
+        const T *row = src + (id * w.in[1] + ih) * w.in[2];
+        for (int64_t kw = tw.lo; kw < tw.hi; ++kw)
+          sum += double(Elem<T>::load(row[tw.origin + kw * w.dilation[2]]));
+      }
+    }
+    double count = poolCount(w, includePad, o);
+    y[i] = Elem<T>::store(C(count > 0 ? sum / count : 0.0));
+  }
+}
+
+/// The argmax (offset in its plane, -1 for none) of every max pool window.
+template <typename T, typename Index>
+__global__ void maxPoolArgmaxKernel(const T *x, Index *argmax, cpu::Window w,
+                                    int64_t total) {
+  using C = typename Elem<T>::Compute;
+  const int64_t inPlane = w.in[0] * w.in[1] * w.in[2];
+  MLG_CUDA_GRID_LOOP(i, total) {
+    int64_t o[3];
+    int64_t pl = decodeOut(w, i, o);
+    C best;
+    argmax[i] = Index(windowMax(x + pl * inPlane, w, o, best));
+  }
+}
+
+/// dx of every input element: the sum, in window order, of the dy of the
+/// windows whose argmax it is (runMaxPoolBackward's accumulation).
+template <typename T, typename Index>
+__global__ void maxPoolBackwardKernel(const T *dy, const Index *argmax, T *dx,
+                                      cpu::Window w, int64_t total) {
+  using C = typename Elem<T>::Compute;
+  const int64_t outPlane = w.out[0] * w.out[1] * w.out[2];
+  MLG_CUDA_GRID_LOOP(i, total) {
+    int64_t at, p[3];
+    int64_t pl = decodeIn(w, i, at, p);
+    const T *g = dy + pl * outPlane;
+    const Index *am = argmax + pl * outPlane;
+    C acc = C(0);
+    forWindowsHolding(w, p, [&](int64_t od, int64_t oh, int64_t ow) {
+      int64_t j = (od * w.out[1] + oh) * w.out[2] + ow;
+      if (int64_t(am[j]) == at)
+        acc += Elem<T>::load(g[j]);
+    });
+    dx[i] = Elem<T>::store(acc);
+  }
+}
+
+/// dx of every input element: the sum, in window order, of dy / count of the
+/// windows holding it (runAveragePoolBackward's accumulation).
+template <typename T>
+__global__ void averagePoolBackwardKernel(const T *dy, T *dx, cpu::Window w,
+                                          bool includePad, int64_t total) {
+  using C = typename Elem<T>::Compute;
+  const int64_t outPlane = w.out[0] * w.out[1] * w.out[2];
+  MLG_CUDA_GRID_LOOP(i, total) {
+    int64_t at, p[3];
+    int64_t pl = decodeIn(w, i, at, p);
+    const T *g = dy + pl * outPlane;
+    C acc = C(0);
+    forWindowsHolding(w, p, [&](int64_t od, int64_t oh, int64_t ow) {
+      int64_t o[3] = {od, oh, ow};
+      double count = poolCount(w, includePad, o);
+      if (!(count > 0))
+        return;
+      int64_t j = (od * w.out[1] + oh) * w.out[2] + ow;
+      acc += C(double(Elem<T>::load(g[j])) / count);
+    });
+    dx[i] = Elem<T>::store(acc);
+  }
+}
+
+/// A grid of one block per plane is capped here; blocks then loop.
+constexpr int64_t kMaxPlaneBlocks = int64_t(1) << 20;
+constexpr int kPlaneThreads = 256;
+
+/// A multiple of 32 in [32, kPlaneThreads] covering `n` items.
+int planeThreads(int64_t n) {
+  int64_t t = (n + 31) / 32 * 32;
+  return int(std::clamp<int64_t>(t, 32, kPlaneThreads));
+}
+
+template <typename T>
+__global__ void globalAveragePoolKernel(const T *x, T *y, int64_t planes,
+                                        int64_t size) {
+  using C = typename Elem<T>::Compute;
+  for (int64_t pl = blockIdx.x; pl < planes; pl += gridDim.x) {
+    const T *src = x + pl * size;
+    double sum = 0;
+    for (int64_t j = threadIdx.x; j < size; j += blockDim.x)
+      sum += double(Elem<T>::load(src[j]));
+    sum = blockReduce<double>(sum);
+    // An empty plane averages to NaN, as NumPy's mean (and the CPU).
+    if (threadIdx.x == 0)
+      y[pl] = Elem<T>::store(C(sum / double(size)));
+  }
+}
+
+/// What a global maximum of compute type C is reduced in: double for floats
+/// (exact for every float type), the widest integer of C's signedness.
+template <typename C>
+using MaxAcc = std::conditional_t<
+    std::is_floating_point_v<C>, double,
+    std::conditional_t<std::is_signed_v<C>, long long, unsigned long long>>;
+
+template <typename T>
+__global__ void globalMaxPoolKernel(const T *x, T *y, int64_t planes,
+                                    int64_t size) {
+  using C = typename Elem<T>::Compute;
+  using A = MaxAcc<C>;
+  constexpr bool isFloat = std::is_floating_point_v<C>;
+  for (int64_t pl = blockIdx.x; pl < planes; pl += gridDim.x) {
+    const T *src = x + pl * size;
+    A best = A(lowestOf<C>());
+    int nan = 0;
+    for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
+      C v = Elem<T>::load(src[j]);
+      if constexpr (isFloat) {
+        // NaN wins, carried as a flag beside the maximum.
+        if (v != v) {
+          nan = 1;
+          continue;
+        }
+      }
+      if (A(v) > best)
+        best = A(v);
+    }
+    best = blockReduce<A, true>(best);
+    if constexpr (isFloat)
+      nan = blockReduce<int, true>(nan);
+    if (threadIdx.x == 0) {
+      if constexpr (isFloat)
+        y[pl] = Elem<T>::store(nan ? C(NAN) : C(best));
+      else
+        y[pl] = Elem<T>::store(C(best));
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Pool runners
+//===----------------------------------------------------------------------===//
+
+/// Calls `fn.template operator()<T>()` with T the device storage type of a
+/// numeric `dtype` (the CPU's dispatchNumeric).
+template <typename Fn>
+Status dispatchNumeric(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
+  switch (dtype) {
+  case DType::I8:
+    return fn.template operator()<int8_t>();
+  case DType::I16:
+    return fn.template operator()<int16_t>();
+  case DType::I32:
+    return fn.template operator()<int32_t>();
+  case DType::I64:
+    return fn.template operator()<int64_t>();
+  case DType::U8:
+    return fn.template operator()<uint8_t>();
+  case DType::U16:
+    return fn.template operator()<uint16_t>();
+  case DType::U32:
+    return fn.template operator()<uint32_t>();
+  case DType::U64:
+    return fn.template operator()<uint64_t>();
+  default:
+    return dispatchFloat(c, dtype, fn);
+  }
+}
+
+/// The window of a pool (or pool gradient) over `x` (the forward's input or
+/// its gradient); the CPU check has accepted it.
+Status poolWindow(const cpu::KernelCall &c, const cpu::Tensor &x,
+                  cpu::Window &w) {
+  auto kernel = c.attrs().getInts("kernel_shape");
+  auto ceil = c.attrs().getBool("ceil_mode");
+  if (!kernel || !ceil)
+    return c.error("needs the kernel_shape and ceil_mode attributes");
+  std::vector<int64_t> shape;
+  return cpu::readWindow(c, x, *kernel, *ceil, w, shape);
+}
+
+Status runMaxPool(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &y = c.out[0];
+  cpu::Window w;
+  MLG_RT_RETURN_IF_ERROR(poolWindow(c, x, w));
+  if (y.numel == 0)
+    return Status();
+  return dispatchNumeric(c, x.dtype, [&]<typename T>() -> Status {
+    maxPoolKernel<T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                       ctx.stream>>>(x.as<T>(), y.as<T>(), w, y.numel);
+    return checkLaunch(c, "maxPoolKernel");
+  });
+}
+
+Status runAveragePool(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &y = c.out[0];
+  cpu::Window w;
+  MLG_RT_RETURN_IF_ERROR(poolWindow(c, x, w));
+  bool includePad = *c.attrs().getBool("count_include_pad");
+  if (y.numel == 0)
+    return Status();
+  return dispatchFloat(c, x.dtype, [&]<typename T>() -> Status {
+    averagePoolKernel<T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                           ctx.stream>>>(x.as<T>(), y.as<T>(), w, includePad,
+                                         y.numel);
+    return checkLaunch(c, "averagePoolKernel");
+  });
+}
+
+/// dy, x -> dx: the argmaxes into scratch, then the gather.
+Status runMaxPoolBackward(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dy = c.in[0], &x = c.in[1], &dx = c.out[0];
+  cpu::Window w;
+  MLG_RT_RETURN_IF_ERROR(poolWindow(c, dx, w));
+  if (dx.numel == 0)
+    return Status();
+  const bool narrow = w.inSize() <= int64_t(INT32_MAX);
+  return dispatchFloat(c, dx.dtype, [&]<typename T>() -> Status {
+    auto run = [&]<typename Index>() -> Status {
+      Index *argmax = nullptr;
+      if (dy.numel > 0) {
+        void *scratch = nullptr;
+        MLG_RT_RETURN_IF_ERROR(scratchBuffer(
+            c, ctx, uint64_t(dy.numel) * sizeof(Index), &scratch));
+        argmax = static_cast<Index *>(scratch);
+        maxPoolArgmaxKernel<T, Index>
+            <<<blocksFor(dy.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+                x.as<T>(), argmax, w, dy.numel);
+        MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "maxPoolArgmaxKernel"));
+      }
+      maxPoolBackwardKernel<T, Index>
+          <<<blocksFor(dx.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+              dy.as<T>(), argmax, dx.as<T>(), w, dx.numel);
+      return checkLaunch(c, "maxPoolBackwardKernel");
+    };
+    return narrow ? run.template operator()<int32_t>()
+                  : run.template operator()<int64_t>();
+  });
+}
+
+Status runAveragePoolBackward(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dy = c.in[0], &dx = c.out[0];
+  cpu::Window w;
+  MLG_RT_RETURN_IF_ERROR(poolWindow(c, dx, w));
+  bool includePad = *c.attrs().getBool("count_include_pad");
+  if (dx.numel == 0)
+    return Status();
+  return dispatchFloat(c, dx.dtype, [&]<typename T>() -> Status {
+    averagePoolBackwardKernel<T>
+        <<<blocksFor(dx.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+            dy.as<T>(), dx.as<T>(), w, includePad, dx.numel);
+    return checkLaunch(c, "averagePoolBackwardKernel");
+  });
+}
+
+Status runGlobalAveragePool(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &y = c.out[0];
+  int64_t planes = y.numel, size = planes ? x.numel / planes : 0;
+  if (planes == 0)
+    return Status();
+  unsigned blocks = unsigned(std::min(planes, kMaxPlaneBlocks));
+  return dispatchFloat(c, x.dtype, [&]<typename T>() -> Status {
+    globalAveragePoolKernel<T><<<blocks, planeThreads(size), 0, ctx.stream>>>(
+        x.as<T>(), y.as<T>(), planes, size);
+    return checkLaunch(c, "globalAveragePoolKernel");
+  });
+}
+
+Status runGlobalMaxPool(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &y = c.out[0];
+  int64_t planes = y.numel, size = planes ? x.numel / planes : 0;
+  if (planes == 0)
+    return Status();
+  unsigned blocks = unsigned(std::min(planes, kMaxPlaneBlocks));
+  return dispatchNumeric(c, x.dtype, [&]<typename T>() -> Status {
+    globalMaxPoolKernel<T><<<blocks, planeThreads(size), 0, ctx.stream>>>(
+        x.as<T>(), y.as<T>(), planes, size);
+    return checkLaunch(c, "globalMaxPoolKernel");
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution through cuDNN
+//===----------------------------------------------------------------------===//
+
+/// A cuDNN descriptor, destroyed with its owner.
+template <typename H, cudnnStatus_t (*Destroy)(H)> class CudnnDesc {
+public:
+  CudnnDesc() = default;
+  CudnnDesc(const CudnnDesc &) = delete;
+  CudnnDesc &operator=(const CudnnDesc &) = delete;
+  ~CudnnDesc() {
+    if (h_)
+      Destroy(h_);
+  }
+  H get() const { return h_; }
+  H *out() { return &h_; }
+
+private:
+  H h_ = nullptr;
+};
+
+using TensorDesc =
+    CudnnDesc<cudnnTensorDescriptor_t, cudnnDestroyTensorDescriptor>;
+using FilterDesc =
+    CudnnDesc<cudnnFilterDescriptor_t, cudnnDestroyFilterDescriptor>;
+using ConvDesc = CudnnDesc<cudnnConvolutionDescriptor_t,
+                           cudnnDestroyConvolutionDescriptor>;
+
+enum class ConvPass { Forward = 0, BackwardData = 1, BackwardFilter = 2 };
+
+/// The most backend scratch one convolution's algorithm may claim (also
+/// bounded by half the free device memory when it is chosen); a step's own
+/// workspace may always be used whole.
+constexpr uint64_t kMaxConvScratch = uint64_t(1) << 30;
+
+/// The descriptors of one convolution: `x` the forward's input (or its
+/// gradient), `y` its output (or its gradient), `w` the filters (or their
+/// gradient).
+struct ConvSetup {
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc conv;
+  bool isDouble = false;
+  /// The math type the algorithm search starts from.
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  /// f32 without TF32: only FMA kernels.
+  bool fmaOnly = false;
+  /// The shape, type and math of the convolution: the algorithm cache's key.
+  std::vector<int64_t> key;
+};
+
+/// Packed NCHW strides of `dims`.
+std::vector<int> packedStrides(const std::vector<int> &dims) {
+  std::vector<int> s(dims.size(), 1);
+  for (size_t i = dims.size() - 1; i-- > 0;)
+    s[i] = s[i + 1] * dims[i + 1];
+  return s;
+}
+
+/// Fills `s` for a convolution of `x` [N, C, in...] by `wt` [M, C / group,
+/// K...] into `y` [N, M, out...] (the CPU check has accepted the shapes).
+Status setupConv(const cpu::KernelCall &c, const Context &ctx,
+                 ConvPass pass, const cpu::Tensor &x, const cpu::Tensor &wt,
+                 const cpu::Tensor &y, ConvSetup &s) {
+  auto groupAttr = c.attrs().getInt("group");
+  if (!groupAttr || *groupAttr <= 0)
+    return c.error("needs a positive group attribute");
+  int64_t group = *groupAttr;
+  std::vector<int64_t> kernel(wt.shape->begin() + 2, wt.shape->end());
+  std::vector<int64_t> shape;
+  cpu::Window w;
+  MLG_RT_RETURN_IF_ERROR(cpu::readWindow(c, x, kernel, false, w, shape));
+  const int64_t spatial = x.rank() - 2, lead = cpu::kMaxSpatial - spatial;
+
+  // cuDNN pads both ends by the begin pad: right where the end pad is never
+  // reached, i.e. symmetric pads give the same output size.
+  for (int64_t d = lead; d < cpu::kMaxSpatial; ++d) {
+    if (w.padBegin[d] == w.padEnd[d])
+      continue;
+    int64_t room = w.in[d] + 2 * w.padBegin[d] -
+                   (w.kernel[d] - 1) * w.dilation[d] - 1;
+    int64_t out = room < 0 ? -1 : room / w.stride[d] + 1;
+    if (out != w.out[d])
+      return c.error("asymmetric padding (spatial dimension ", d - lead,
+                     " padded by ", w.padBegin[d], " at the beginning and ",
+                     w.padEnd[d],
+                     " at the end) is not supported by the CUDA backend yet");
+  }
+
+  // cuDNN takes int sizes and at least two spatial dimensions: a 1-D
+  // convolution gets a trailing one of size 1.
+  const int64_t dims = std::max<int64_t>(spatial, 2);
+  std::vector<int64_t> xd = {x.dim(0), x.dim(1)}, yd = {y.dim(0), y.dim(1)},
+                       wd = {wt.dim(0), wt.dim(1)};
+  std::vector<int64_t> pad, stride, dilation;
+  for (int64_t d = 0; d < dims; ++d) {
+    bool real = d < spatial;
+    int64_t wi = lead + d; // the Window dimension
+    xd.push_back(real ? w.in[wi] : 1);
+    yd.push_back(real ? w.out[wi] : 1);
+    wd.push_back(real ? w.kernel[wi] : 1);
+    pad.push_back(real ? w.padBegin[wi] : 0);
+    stride.push_back(real ? w.stride[wi] : 1);
+    dilation.push_back(real ? w.dilation[wi] : 1);
+  }
+  auto toInt = [](const std::vector<int64_t> &v, std::vector<int> &out) {
+    bool ok = true;
+    for (int64_t e : v) {
+      ok &= e >= 0 && e <= INT_MAX;
+      out.push_back(int(e));
+    }
+    return ok;
+  };
+  std::vector<int> xi, yi, wi, padI, strideI, dilationI;
+  bool fits = toInt(xd, xi) & toInt(yd, yi) & toInt(wd, wi) &
+              toInt(pad, padI) & toInt(stride, strideI) &
+              toInt(dilation, dilationI) && group <= INT_MAX;
+  for (int64_t n : {x.numel, y.numel, wt.numel})
+    fits &= n <= INT_MAX;
+  if (!fits)
+    return c.error("the CUDA backend's convolutions take tensors of fewer "
+                   "than 2^31 elements");
+
+  cudnnDataType_t data, compute = CUDNN_DATA_FLOAT;
+  switch (x.dtype) {
+  case DType::F32:
+    data = CUDNN_DATA_FLOAT;
+    s.math = ctx.tf32Convolutions ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+    s.fmaOnly = !ctx.tf32Convolutions;
+    break;
+  case DType::F64:
+    data = compute = CUDNN_DATA_DOUBLE;
+    s.isDouble = true;
+    break;
+  case DType::F16:
+    data = CUDNN_DATA_HALF; // accumulated in float, as on the CPU
+    s.math = CUDNN_TENSOR_OP_MATH;
+    break;
+  case DType::BF16:
+    data = CUDNN_DATA_BFLOAT16;
+    s.math = CUDNN_TENSOR_OP_MATH;
+    break;
+  default:
+    return c.error("the CUDA backend has no ", dtypeName(x.dtype),
+                   " version of this kernel");
+  }
+
+  const int nb = int(dims + 2);
+  MLG_CUDNN_TRY(c, cudnnCreateTensorDescriptor(s.x.out()));
+  MLG_CUDNN_TRY(c, cudnnCreateTensorDescriptor(s.y.out()));
+  MLG_CUDNN_TRY(c, cudnnCreateFilterDescriptor(s.w.out()));
+  MLG_CUDNN_TRY(c, cudnnCreateConvolutionDescriptor(s.conv.out()));
+  std::vector<int> xs = packedStrides(xi), ys = packedStrides(yi);
+  MLG_CUDNN_TRY(c, cudnnSetTensorNdDescriptor(s.x.get(), data, nb, xi.data(),
+                                              xs.data()));
+  MLG_CUDNN_TRY(c, cudnnSetTensorNdDescriptor(s.y.get(), data, nb, yi.data(),
+                                              ys.data()));
+  MLG_CUDNN_TRY(c, cudnnSetFilterNdDescriptor(s.w.get(), data,
+                                              CUDNN_TENSOR_NCHW, nb,
+                                              wi.data()));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionNdDescriptor(
+                       s.conv.get(), int(dims), padI.data(), strideI.data(),
+                       dilationI.data(), CUDNN_CROSS_CORRELATION, compute));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionGroupCount(s.conv.get(), int(group)));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionMathType(s.conv.get(), s.math));
+
+  s.key = {int64_t(pass), int64_t(x.dtype), int64_t(s.math), group};
+  for (const std::vector<int64_t> *v : {&xd, &yd, &wd, &pad, &stride,
+                                        &dilation})
+    s.key.insert(s.key.end(), v->begin(), v->end());
+  return Status();
+}
+
+/// The algorithm chosen for a convolution shape, with its math type and
+/// workspace.
+struct ConvAlgo {
+  int algo = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  size_t workspace = 0;
+};
+
+/// The first of cuDNN's ranked `perf` results that runs (with FMA kernels
+/// only, for f32 without TF32) and whose workspace is at most `limit`; if
+/// none fits, the one needing the least workspace. `sizeOf(algo, &bytes)`
+/// asks cuDNN for an algorithm's workspace under the math type set on the
+/// descriptor.
+template <typename Perf, typename SizeFn>
+Status pickAlgo(const cpu::KernelCall &c, ConvSetup &s, const Perf *perf,
+                int count, uint64_t limit, SizeFn &&sizeOf, ConvAlgo &out) {
+  bool any = false;
+  for (int i = 0; i < count; ++i) {
+    const Perf &p = perf[i];
+    if (p.status != CUDNN_STATUS_SUCCESS)
+      continue;
+    cudnnMathType_t math = p.mathType;
+    if (s.fmaOnly) {
+      if (math == CUDNN_TENSOR_OP_MATH ||
+          math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+        continue;
+      math = CUDNN_FMA_MATH;
+    }
+    if (cudnnSetConvolutionMathType(s.conv.get(), math) !=
+        CUDNN_STATUS_SUCCESS)
+      continue;
+    size_t bytes = 0;
+    if (sizeOf(p.algo, &bytes) != CUDNN_STATUS_SUCCESS)
+      continue;
+    ConvAlgo a{int(p.algo), math, bytes};
+    if (bytes <= limit) {
+      out = a;
+      return Status();
+    }
+    if (!any || bytes < out.workspace)
+      out = a;
+    any = true;
+  }
+  if (!any)
+    return c.error("cuDNN offers no algorithm for this convolution");
+  return Status();
+}
+
+/// The cached algorithm of the convolution `s` describes, chosen by cuDNN's
+/// heuristics on first use of its shape (per process, whatever the session).
+Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
+                  ConvSetup &s, ConvAlgo &out) {
+  static std::mutex mutex;
+  static std::map<std::vector<int64_t>, ConvAlgo> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(s.key);
+  if (it != cache.end()) {
+    out = it->second;
+    return Status();
+  }
+
+  // The workspace an algorithm may need: the step's, or scratch bounded by
+  // kMaxConvScratch and half the free memory (the scratch already held
+  // counts as free).
+  size_t freeBytes = 0, totalBytes = 0;
+  MLG_CUDA_TRY(c, cudaMemGetInfo(&freeBytes, &totalBytes));
+  uint64_t limit = std::max<uint64_t>(
+      c.workspaceBytes,
+      std::min<uint64_t>(kMaxConvScratch, ctx.scratchBytes + freeBytes / 2));
+
+  cudnnHandle_t h = ctx.cudnn;
+  int max = 0, count = 0;
+  ConvAlgo a;
+  switch (pass) {
+  case ConvPass::Forward: {
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(max, 1)));
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithm_v7(
+                         h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(),
+                         int(perf.size()), &count, perf.data()));
+    MLG_RT_RETURN_IF_ERROR(pickAlgo(
+        c, s, perf.data(), count, limit,
+        [&](cudnnConvolutionFwdAlgo_t algo, size_t *bytes) {
+          return cudnnGetConvolutionForwardWorkspaceSize(
+              h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(), algo, bytes);
+        },
+        a));
+    break;
+  }
+  case ConvPass::BackwardData: {
+    MLG_CUDNN_TRY(c,
+                  cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(
+        size_t(std::max(max, 1)));
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                         h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(),
+                         int(perf.size()), &count, perf.data()));
+    MLG_RT_RETURN_IF_ERROR(pickAlgo(
+        c, s, perf.data(), count, limit,
+        [&](cudnnConvolutionBwdDataAlgo_t algo, size_t *bytes) {
+          return cudnnGetConvolutionBackwardDataWorkspaceSize(
+              h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(), algo, bytes);
+        },
+        a));
+    break;
+  }
+  case ConvPass::BackwardFilter: {
+    MLG_CUDNN_TRY(c,
+                  cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(
+        size_t(std::max(max, 1)));
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                         h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(),
+                         int(perf.size()), &count, perf.data()));
+    MLG_RT_RETURN_IF_ERROR(pickAlgo(
+        c, s, perf.data(), count, limit,
+        [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t *bytes) {
+          return cudnnGetConvolutionBackwardFilterWorkspaceSize(
+              h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(), algo, bytes);
+        },
+        a));
+    break;
+  }
+  }
+  cache.emplace(s.key, a);
+  out = a;
+  return Status();
+}
+
+/// Sets the chosen algorithm's math type and finds its workspace: the
+/// step's when it is large enough, else backend scratch.
+Status prepareAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
+                   ConvSetup &s, ConvAlgo &a, void **workspace) {
+  MLG_RT_RETURN_IF_ERROR(chooseAlgo(c, ctx, pass, s, a));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionMathType(s.conv.get(), a.math));
+  *workspace = nullptr;
+  if (a.workspace == 0)
+    return Status();
+  if (a.workspace <= c.workspaceBytes) {
+    *workspace = c.workspace;
+    return Status();
+  }
+  return scratchBuffer(c, ctx, a.workspace, workspace);
+}
+
+/// cuDNN's alpha = 1 and beta = 0, of the scaling type of the data.
+struct Scaling {
+  float f[2] = {1.0f, 0.0f};
+  double d[2] = {1.0, 0.0};
+  const void *alpha(bool isDouble) const {
+    return isDouble ? static_cast<const void *>(&d[0]) : &f[0];
+  }
+  const void *beta(bool isDouble) const {
+    return isDouble ? static_cast<const void *>(&d[1]) : &f[1];
+  }
+};
+
+template <typename T>
+__global__ void convBiasKernel(T *y, const T *bias, int64_t filters,
+                               int64_t plane, int64_t total) {
+  MLG_CUDA_GRID_LOOP(i, total) {
+    y[i] = Elem<T>::store(Elem<T>::load(y[i]) +
+                          Elem<T>::load(bias[(i / plane) % filters]));
+  }
+}
+
+/// x, w (, bias) -> y.
+Status runConv(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &wt = c.in[1], &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  if (x.numel == 0 || wt.numel == 0) {
+    // No input channels (or an empty input inside its padding): every sum
+    // is empty. cuDNN takes no empty tensors.
+    MLG_CUDA_TRY(c, cudaMemsetAsync(y.data, 0,
+                                    size_t(y.numel) * dtypeBytes(y.dtype),
+                                    ctx.stream));
+  } else {
+    ConvSetup s;
+    MLG_RT_RETURN_IF_ERROR(
+        setupConv(c, ctx, ConvPass::Forward, x, wt, y, s));
+    ConvAlgo a;
+    void *ws = nullptr;
+    MLG_RT_RETURN_IF_ERROR(
+        prepareAlgo(c, ctx, ConvPass::Forward, s, a, &ws));
+    Scaling k;
+    MLG_CUDNN_TRY(c, cudnnConvolutionForward(
+                         ctx.cudnn, k.alpha(s.isDouble), s.x.get(), x.data,
+                         s.w.get(), wt.data, s.conv.get(),
+                         cudnnConvolutionFwdAlgo_t(a.algo), ws, a.workspace,
+                         k.beta(s.isDouble), s.y.get(), y.data));
+  }
+  if (c.in.size() < 3)
+    return Status();
+  const cpu::Tensor &bias = c.in[2];
+  int64_t filters = y.dim(1), plane = y.numel / (y.dim(0) * filters);
+  return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    convBiasKernel<T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                        ctx.stream>>>(y.as<T>(), bias.as<T>(), filters, plane,
+                                      y.numel);
+    return checkLaunch(c, "convBiasKernel");
+  });
+}
+
+/// dy, w -> dx.
+Status runConvBackwardData(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dy = c.in[0], &wt = c.in[1], &dx = c.out[0];
+  if (dx.numel == 0)
+    return Status();
+  if (dy.numel == 0 || wt.numel == 0) {
+    // Nothing flows back (cuDNN takes no empty tensors).
+    MLG_CUDA_TRY(c, cudaMemsetAsync(dx.data, 0,
+                                    size_t(dx.numel) * dtypeBytes(dx.dtype),
+                                    ctx.stream));
+    return Status();
+  }
+  ConvSetup s;
+  MLG_RT_RETURN_IF_ERROR(
+      setupConv(c, ctx, ConvPass::BackwardData, dx, wt, dy, s));
+  ConvAlgo a;
+  void *ws = nullptr;
+  MLG_RT_RETURN_IF_ERROR(
+      prepareAlgo(c, ctx, ConvPass::BackwardData, s, a, &ws));
+  Scaling k;
+  MLG_CUDNN_TRY(c, cudnnConvolutionBackwardData(
+                       ctx.cudnn, k.alpha(s.isDouble), s.w.get(), wt.data,
+                       s.y.get(), dy.data, s.conv.get(),
+                       cudnnConvolutionBwdDataAlgo_t(a.algo), ws, a.workspace,
+                       k.beta(s.isDouble), s.x.get(), dx.data));
+  return Status();
+}
+
+/// dy, x -> dw.
+Status runConvBackwardFilter(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dy = c.in[0], &x = c.in[1], &dw = c.out[0];
+  if (dw.numel == 0)
+    return Status();
+  if (dy.numel == 0 || x.numel == 0) {
+    // An empty sum over the batch and the output positions.
+    MLG_CUDA_TRY(c, cudaMemsetAsync(dw.data, 0,
+                                    size_t(dw.numel) * dtypeBytes(dw.dtype),
+                                    ctx.stream));
+    return Status();
+  }
+  ConvSetup s;
+  MLG_RT_RETURN_IF_ERROR(
+      setupConv(c, ctx, ConvPass::BackwardFilter, x, dw, dy, s));
+  ConvAlgo a;
+  void *ws = nullptr;
+  MLG_RT_RETURN_IF_ERROR(
+      prepareAlgo(c, ctx, ConvPass::BackwardFilter, s, a, &ws));
+  Scaling k;
+  MLG_CUDNN_TRY(c, cudnnConvolutionBackwardFilter(
+                       ctx.cudnn, k.alpha(s.isDouble), s.x.get(), x.data,
+                       s.y.get(), dy.data, s.conv.get(),
+                       cudnnConvolutionBwdFilterAlgo_t(a.algo), ws,
+                       a.workspace, k.beta(s.isDouble), s.w.get(), dw.data));
+  return Status();
+}
+
+} // namespace
+
+void registerNNKernels(KernelRegistry &r) {
+  r.add({"conv", runConv});
+  r.add({"conv_backward_data", runConvBackwardData});
+  r.add({"conv_backward_filter", runConvBackwardFilter});
+  r.add({"max_pool", runMaxPool});
+  r.add({"max_pool_backward", runMaxPoolBackward});
+  r.add({"average_pool", runAveragePool});
+  r.add({"average_pool_backward", runAveragePoolBackward});
+  r.add({"global_average_pool", runGlobalAveragePool});
+  r.add({"global_max_pool", runGlobalMaxPool});
+}
 
 } // namespace mlg_rt::cuda

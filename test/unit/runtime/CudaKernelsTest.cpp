@@ -1,10 +1,10 @@
-// CudaKernelsTest.cpp - every CUDA kernel against the CPU backend on fresh
-// random inputs: the same step (operands, attributes, workspace) runs on
-// both and the results must agree (f64 to 1e-12, f32 to 1e-5 relative; the
-// convolutions' TF32 to 2e-3). Dropout masks must be identical. Skipped
-// where the build has no CUDA or the machine no GPU.
+// CudaKernelsTest.cpp - the CUDA backend's elementwise, reduction, matrix,
+// loss, optimizer and layout kernels against the CPU backend on fresh
+// random inputs (CudaTestUtil.h): the same step runs on both and the
+// results must agree (f64 to 1e-12, f32 to 1e-5 relative; layout ops
+// exactly). Skipped where the build has no CUDA or the machine no GPU.
 
-#include "KernelTestUtil.h"
+#include "CudaTestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -14,72 +14,20 @@
 #include <tuple>
 
 using namespace mlg_rt;
+using mlg_rt::test::Cuda;
 using mlg_rt::test::KernelHarness;
+using mlg_rt::test::cudaTestValues;
+using mlg_rt::test::expectSameOnGpu;
 
 namespace {
 
-class Cuda : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    Status s = createCudaDevice(&device_);
-    if (!s.ok())
-      why_ = s.message();
-  }
-  static void TearDownTestSuite() { device_.reset(); }
-  void SetUp() override {
-    if (!device_)
-      GTEST_SKIP() << "no CUDA device: " << why_;
-  }
-  static std::unique_ptr<Device> device_;
-  static std::string why_;
-};
-std::unique_ptr<Device> Cuda::device_;
-std::string Cuda::why_;
-
 using Shape = std::vector<int64_t>;
-
-std::vector<double> randomValues(int64_t n, uint32_t seed, double lo = -1,
-                                 double hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<double> v(static_cast<size_t>(n));
-  for (double &x : v)
-    x = dist(rng);
-  return v;
-}
 
 int64_t numel(const Shape &s) {
   int64_t n = 1;
   for (int64_t d : s)
     n *= d;
   return n;
-}
-
-/// Builds the same step twice (by `setup`), runs one on the CPU and one on
-/// the GPU, and compares every result.
-void expectSame(Device &device, const std::string &kernel,
-                const std::function<void(KernelHarness &)> &setup,
-                double tolerance, uint64_t runIndex = 0) {
-  KernelHarness cpu(kernel), gpu(kernel);
-  setup(cpu);
-  setup(gpu);
-  Status s = cpu.run(runIndex);
-  ASSERT_TRUE(s.ok()) << kernel << " on the CPU: " << s.message();
-  s = gpu.runOn(device, runIndex);
-  ASSERT_TRUE(s.ok()) << kernel << " on the GPU: " << s.message();
-  for (size_t o = 0; o < cpu.numOutputs(); ++o) {
-    std::vector<double> a = cpu.outputAs<double>(o), b = gpu.outputAs<double>(o);
-    double scale = 0;
-    for (double x : a)
-      scale = std::max(scale, std::fabs(x));
-    for (size_t i = 0; i < a.size(); ++i) {
-      bool bothNaN = std::isnan(a[i]) && std::isnan(b[i]);
-      ASSERT_TRUE(bothNaN || std::fabs(a[i] - b[i]) <=
-                                 tolerance * std::max(1.0, scale))
-          << kernel << " result " << o << " element " << i << ": CPU "
-          << a[i] << ", GPU " << b[i];
-    }
-  }
 }
 
 double tol(DType t) { return t == DType::F64 ? 1e-12 : 1e-5; }
@@ -99,9 +47,9 @@ TEST_F(Cuda, ArithmeticWithBroadcasting) {
           int64_t db = d + b.size() >= rank ? b[d + b.size() - rank] : 1;
           out[d] = std::max(da, db);
         }
-        expectSame(*device_, op, [&](KernelHarness &h) {
-          h.input(t, a, randomValues(numel(a), 1, 0.5, 2));
-          h.input(t, b, randomValues(numel(b), 2, 0.5, 2));
+        expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+          h.input(t, a, cudaTestValues(numel(a), 1, 0.5, 2));
+          h.input(t, b, cudaTestValues(numel(b), 2, 0.5, 2));
           h.output(t, out);
         }, tol(t));
       }
@@ -111,32 +59,32 @@ TEST_F(Cuda, UnaryAndActivationBackward) {
   for (DType t : {DType::F32, DType::F64}) {
     for (const char *op : {"relu", "neg", "abs", "exp", "tanh", "sigmoid",
                            "sin", "cos", "erf"})
-      expectSame(*device_, op, [&](KernelHarness &h) {
-        h.input(t, {3, 7}, randomValues(21, 3, -2, 2));
+      expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+        h.input(t, {3, 7}, cudaTestValues(21, 3, -2, 2));
         h.output(t, {3, 7});
       }, tol(t));
     for (const char *op : {"sqrt", "log", "reciprocal"})
-      expectSame(*device_, op, [&](KernelHarness &h) {
-        h.input(t, {3, 7}, randomValues(21, 4, 0.1, 3));
+      expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+        h.input(t, {3, 7}, cudaTestValues(21, 4, 0.1, 3));
         h.output(t, {3, 7});
       }, tol(t));
     for (const char *op : {"relu_backward", "sigmoid_backward",
                            "tanh_backward"})
-      expectSame(*device_, op, [&](KernelHarness &h) {
-        h.input(t, {5, 4}, randomValues(20, 5));
-        h.input(t, {5, 4}, randomValues(20, 6));
+      expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+        h.input(t, {5, 4}, cudaTestValues(20, 5));
+        h.input(t, {5, 4}, cudaTestValues(20, 6));
         h.output(t, {5, 4});
       }, tol(t));
   }
 }
 
 TEST_F(Cuda, ExpandAndCopy) {
-  expectSame(*device_, "expand", [&](KernelHarness &h) {
-    h.input(DType::F32, {3, 1}, randomValues(3, 7));
+  expectSameOnGpu(*device_, "expand", [&](KernelHarness &h) {
+    h.input(DType::F32, {3, 1}, cudaTestValues(3, 7));
     h.output(DType::F32, {2, 3, 4});
   }, 0);
-  expectSame(*device_, "copy", [&](KernelHarness &h) {
-    h.input(DType::F64, {17}, randomValues(17, 8));
+  expectSameOnGpu(*device_, "copy", [&](KernelHarness &h) {
+    h.input(DType::F64, {17}, cudaTestValues(17, 8));
     h.output(DType::F64, {17});
   }, 0);
 }
@@ -148,8 +96,8 @@ TEST_F(Cuda, Reductions) {
       for (auto [axes, out] : std::vector<std::pair<std::vector<int64_t>,
                                                     Shape>>{
                {{0}, {1, 3, 4}}, {{0, 2}, {1, 3, 1}}, {{1}, {2, 1, 4}}})
-        expectSame(*device_, op, [&](KernelHarness &h) {
-          h.input(t, {2, 3, 4}, randomValues(24, 9));
+        expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+          h.input(t, {2, 3, 4}, cudaTestValues(24, 9));
           h.output(t, out);
           h.attrs().set("axes", axes);
           h.attrs().set("keepdims", true);
@@ -160,11 +108,11 @@ TEST_F(Cuda, GemmEveryTransposeWithBias) {
   for (DType t : {DType::F32, DType::F64})
     for (bool ta : {false, true})
       for (bool tb : {false, true})
-        expectSame(*device_, "gemm", [&](KernelHarness &h) {
+        expectSameOnGpu(*device_, "gemm", [&](KernelHarness &h) {
           int64_t m = 5, n = 7, k = 3;
-          h.input(t, ta ? Shape{k, m} : Shape{m, k}, randomValues(m * k, 10));
-          h.input(t, tb ? Shape{n, k} : Shape{k, n}, randomValues(n * k, 11));
-          h.input(t, {n}, randomValues(n, 12));
+          h.input(t, ta ? Shape{k, m} : Shape{m, k}, cudaTestValues(m * k, 10));
+          h.input(t, tb ? Shape{n, k} : Shape{k, n}, cudaTestValues(n * k, 11));
+          h.input(t, {n}, cudaTestValues(n, 12));
           h.output(t, {m, n});
           h.attrs().set("alpha", 0.5);
           h.attrs().set("beta", 2.0);
@@ -178,9 +126,9 @@ TEST_F(Cuda, MatMulBatches) {
            {{2, 3, 4, 5}, {5, 6}, {2, 3, 4, 6}},
            {{3, 4, 5}, {3, 5, 2}, {3, 4, 2}},
            {{4, 5}, {3, 5, 2}, {3, 4, 2}}})
-    expectSame(*device_, "matmul", [&](KernelHarness &h) {
-      h.input(DType::F64, a, randomValues(numel(a), 13));
-      h.input(DType::F64, b, randomValues(numel(b), 14));
+    expectSameOnGpu(*device_, "matmul", [&](KernelHarness &h) {
+      h.input(DType::F64, a, cudaTestValues(numel(a), 13));
+      h.input(DType::F64, b, cudaTestValues(numel(b), 14));
       h.output(DType::F64, out);
     }, 1e-12);
 }
@@ -188,15 +136,15 @@ TEST_F(Cuda, MatMulBatches) {
 TEST_F(Cuda, SoftmaxCrossEntropyAndItsGradient) {
   for (DType t : {DType::F32, DType::F64}) {
     std::vector<double> labels = {3, 0, 9, 5, 5, 1};
-    expectSame(*device_, "softmax_cross_entropy", [&](KernelHarness &h) {
-      h.input(t, {6, 10}, randomValues(60, 15, -3, 3));
+    expectSameOnGpu(*device_, "softmax_cross_entropy", [&](KernelHarness &h) {
+      h.input(t, {6, 10}, cudaTestValues(60, 15, -3, 3));
       h.input(DType::I64, {6}, labels);
       h.output(t, {});
     }, tol(t));
-    expectSame(*device_, "softmax_cross_entropy_backward",
+    expectSameOnGpu(*device_, "softmax_cross_entropy_backward",
                [&](KernelHarness &h) {
                  h.input(t, {}, std::vector<double>{1.5});
-                 h.input(t, {6, 10}, randomValues(60, 16, -3, 3));
+                 h.input(t, {6, 10}, cudaTestValues(60, 16, -3, 3));
                  h.input(DType::I64, {6}, labels);
                  h.output(t, {6, 10});
                },
@@ -210,22 +158,22 @@ TEST_F(Cuda, OptimizerUpdates) {
       h.attrs().set("lr", 0.1);
       h.attrs().set("weight_decay", 0.01);
     };
-    expectSame(*device_, "sgd_update", [&](KernelHarness &h) {
-      h.input(t, {40}, randomValues(40, 17));
+    expectSameOnGpu(*device_, "sgd_update", [&](KernelHarness &h) {
+      h.input(t, {40}, cudaTestValues(40, 17));
       h.output(t, {40});
       common(h);
     }, tol(t));
     for (bool nesterov : {false, true})
-      expectSame(*device_, "momentum_update", [&](KernelHarness &h) {
-        h.input(t, {40}, randomValues(40, 18));
+      expectSameOnGpu(*device_, "momentum_update", [&](KernelHarness &h) {
+        h.input(t, {40}, cudaTestValues(40, 18));
         h.output(t, {40});
         h.output(t, {40});
         common(h);
         h.attrs().set("momentum", 0.9);
         h.attrs().set("nesterov", nesterov);
       }, tol(t));
-    expectSame(*device_, "adam_update", [&](KernelHarness &h) {
-      h.input(t, {40}, randomValues(40, 19));
+    expectSameOnGpu(*device_, "adam_update", [&](KernelHarness &h) {
+      h.input(t, {40}, cudaTestValues(40, 19));
       h.input(DType::I64, {}, std::vector<double>{3});
       h.output(t, {40});
       h.output(t, {40});
@@ -236,14 +184,14 @@ TEST_F(Cuda, OptimizerUpdates) {
       h.attrs().set("epsilon", 1e-8);
     }, tol(t));
   }
-  expectSame(*device_, "increment_step", [&](KernelHarness &h) {
+  expectSameOnGpu(*device_, "increment_step", [&](KernelHarness &h) {
     h.output(DType::I64, {});
   }, 0);
 }
 
 TEST_F(Cuda, LabelOutOfRangeIsAnError) {
   KernelHarness h("softmax_cross_entropy");
-  h.input(DType::F32, {2, 4}, randomValues(8, 20));
+  h.input(DType::F32, {2, 4}, cudaTestValues(8, 20));
   h.input(DType::I64, {2}, std::vector<double>{1, 7});
   h.output(DType::F32, {});
   Status s = h.runOn(*device_);
@@ -251,6 +199,373 @@ TEST_F(Cuda, LabelOutOfRangeIsAnError) {
   EXPECT_NE(std::string(s.message()).find("not one of the classes"),
             std::string::npos)
       << s.message();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Data-movement kernels (tensor.cu) and their backwards
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using Ints = std::vector<int64_t>;
+
+/// Integers in [-50, 50]: exact in every element type, and their sums
+/// exact in f16 and bf16 whatever the order of the additions.
+std::vector<double> smallInts(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(-50, 50);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (double &x : v)
+    x = dist(rng);
+  return v;
+}
+
+/// Zeros and ones (bool conditions and operands).
+std::vector<double> randomBits(int64_t n, uint32_t seed) {
+  std::vector<double> v = smallInts(n, seed);
+  for (double &x : v)
+    x = x > 0 ? 1 : 0;
+  return v;
+}
+
+/// Values of type `t`: integers for integer types, bits for bool, random
+/// reals otherwise.
+std::vector<double> valuesOf(DType t, int64_t n, uint32_t seed) {
+  if (t == DType::Bool)
+    return randomBits(n, seed);
+  if (!isFloat(t))
+    return smallInts(n, seed);
+  return cudaTestValues(n, seed, -50, 50);
+}
+
+/// Fills result `o`'s host buffer with garbage before it is copied to the
+/// device, so a kernel that does not write every element is caught.
+void poison(KernelHarness &h, DType t, const Shape &s, size_t o = 0) {
+  if (numel(s) > 0)
+    std::memset(h.outputData(o), 0x7f, size_t(numel(s) * dtypeBytes(t)));
+}
+
+const DType kLayoutTypes[] = {DType::F32, DType::F64, DType::F16,
+                              DType::I64, DType::I8,  DType::Bool};
+
+TEST_F(Cuda, Transpose) {
+  struct Case {
+    Shape in;
+    Ints perm;
+  } cases[] = {{{2, 3, 4}, {2, 0, 1}}, {{2, 3, 4}, {1, 0, 2}},
+               {{2, 3, 4}, {0, 1, 2}}, {{5, 7}, {1, 0}},
+               {{2, 3, 1, 4, 2}, {4, 2, 0, 3, 1}}, {{}, {}},
+               {{3, 0, 2}, {2, 1, 0}}};
+  for (DType t : kLayoutTypes)
+    for (const Case &c : cases) {
+      Shape out;
+      for (int64_t p : c.perm)
+        out.push_back(c.in[p]);
+      expectSameOnGpu(*device_, "transpose", [&](KernelHarness &h) {
+        h.input(t, c.in, valuesOf(t, numel(c.in), 30));
+        h.output(t, out);
+        h.attrs().set("perm", c.perm);
+        poison(h, t, out);
+      }, 0);
+    }
+}
+
+TEST_F(Cuda, ConcatAndSplit) {
+  struct Case {
+    std::vector<Shape> parts;
+    int64_t axis;
+  } cases[] = {
+      {{{2, 3}, {4, 3}, {1, 3}}, 0},
+      {{{2, 3, 4}, {2, 1, 4}, {2, 0, 4}, {2, 5, 4}}, 1},
+      {{{2, 3, 1}, {2, 3, 2}, {2, 3, 3}}, 2},
+      // More pieces than one launch takes.
+      {{{3, 1}, {3, 2}, {3, 3}, {3, 1}, {3, 2}, {3, 3}, {3, 1}, {3, 2},
+        {3, 3}, {3, 4}, {3, 1}},
+       1},
+      {{{5}}, 0},
+  };
+  for (DType t : kLayoutTypes)
+    for (const Case &c : cases) {
+      Shape whole = c.parts[0];
+      whole[c.axis] = 0;
+      Ints sizes;
+      for (const Shape &p : c.parts) {
+        whole[c.axis] += p[c.axis];
+        sizes.push_back(p[c.axis]);
+      }
+      expectSameOnGpu(*device_, "concat", [&](KernelHarness &h) {
+        uint32_t seed = 40;
+        for (const Shape &p : c.parts)
+          h.input(t, p, valuesOf(t, numel(p), seed++));
+        h.output(t, whole);
+        h.attrs().set("axis", c.axis);
+        poison(h, t, whole);
+      }, 0);
+      expectSameOnGpu(*device_, "split", [&](KernelHarness &h) {
+        h.input(t, whole, valuesOf(t, numel(whole), 41));
+        for (const Shape &p : c.parts)
+          h.output(t, p);
+        for (size_t o = 0; o < c.parts.size(); ++o)
+          poison(h, t, c.parts[o], o);
+        h.attrs().set("axis", c.axis);
+        h.attrs().set("sizes", sizes);
+      }, 0);
+    }
+}
+
+struct SliceCase {
+  Shape in, out;
+  Ints starts, ends, steps;
+};
+
+const SliceCase kSlices[] = {
+    {{4, 10}, {2, 4}, {1, 4}, {3, 8}, {1, 1}},
+    {{4, 10}, {2, 4}, {0, 1}, {4, 9}, {2, 2}},
+    {{4, 10}, {4, 5}, {3, 9}, {-1, -1}, {-1, -2}},
+    {{4, 10}, {2, 3}, {3, 8}, {0, 0}, {-2, -3}},
+    {{3, 5}, {1, 5}, {2, 4}, {3, -1}, {INT64_MAX, -1}},
+    {{2, 3, 4}, {2, 3, 2}, {0, 2, 1}, {2, -1, 4}, {1, -1, 2}},
+    {{5}, {5}, {0}, {5}, {1}},
+    {{4, 10}, {0, 10}, {4, 0}, {4, 10}, {1, 1}},
+    {{}, {}, {}, {}, {}},
+};
+
+TEST_F(Cuda, SliceAndSliceBackward) {
+  for (DType t : kLayoutTypes)
+    for (const SliceCase &c : kSlices) {
+      auto attrs = [&](KernelHarness &h) {
+        h.attrs().set("starts", c.starts);
+        h.attrs().set("ends", c.ends);
+        h.attrs().set("steps", c.steps);
+      };
+      expectSameOnGpu(*device_, "slice", [&](KernelHarness &h) {
+        h.input(t, c.in, valuesOf(t, numel(c.in), 50));
+        h.output(t, c.out);
+        attrs(h);
+        poison(h, t, c.out);
+      }, 0);
+      expectSameOnGpu(*device_, "slice_backward", [&](KernelHarness &h) {
+        h.input(t, c.out, valuesOf(t, numel(c.out), 51));
+        h.output(t, c.in);
+        attrs(h);
+        poison(h, t, c.in);
+      }, 0);
+    }
+}
+
+struct GatherCase {
+  Shape data, indicesShape;
+  std::vector<double> indices;
+  int64_t axis;
+};
+
+const GatherCase kGathers[] = {
+    {{5, 3}, {2, 3}, {0, 2, 0, 4, 2, 2}, 0},
+    {{2, 4, 3}, {4}, {-1, 0, 3, -1}, 1},
+    {{2, 3}, {}, {2}, 1},
+    {{4}, {6}, {1, 1, 1, -3, 0, 3}, 0},
+    {{3, 2}, {0}, {}, 0},
+    {{6, 8}, {5}, {5, -6, 2, 2, 0}, 0}, // rows of 8 elements: wide words
+    {{3, 4, 2}, {2, 2}, {3, 0, -4, 1}, 1},
+};
+
+Shape gatheredShape(const GatherCase &c) {
+  Shape s(c.data.begin(), c.data.begin() + c.axis);
+  s.insert(s.end(), c.indicesShape.begin(), c.indicesShape.end());
+  s.insert(s.end(), c.data.begin() + c.axis + 1, c.data.end());
+  return s;
+}
+
+TEST_F(Cuda, GatherAndGatherBackward) {
+  for (const GatherCase &c : kGathers) {
+    Shape out = gatheredShape(c);
+    for (DType indexType : {DType::I64, DType::I32}) {
+      for (DType t : kLayoutTypes)
+        expectSameOnGpu(*device_, "gather", [&](KernelHarness &h) {
+          h.input(t, c.data, valuesOf(t, numel(c.data), 60));
+          h.input(indexType, c.indicesShape, c.indices);
+          h.output(t, out);
+          h.attrs().set("axis", c.axis);
+          poison(h, t, out);
+        }, 0);
+      for (DType t : {DType::F32, DType::F64, DType::F16, DType::BF16})
+        expectSameOnGpu(*device_, "gather_backward", [&](KernelHarness &h) {
+          h.input(t, out, smallInts(numel(out), 61));
+          h.input(indexType, c.indicesShape, c.indices);
+          h.output(t, c.data);
+          h.attrs().set("axis", c.axis);
+          poison(h, t, c.data);
+        }, 0);
+    }
+  }
+  // Many rows into few: the atomic additions of an embedding gradient.
+  expectSameOnGpu(*device_, "gather_backward", [&](KernelHarness &h) {
+    std::vector<double> idx = smallInts(500, 62);
+    for (double &i : idx)
+      i = std::fmod(std::fabs(i), 7);
+    h.input(DType::F32, {500, 16}, cudaTestValues(500 * 16, 63));
+    h.input(DType::I64, {500}, idx);
+    h.output(DType::F32, {7, 16});
+    h.attrs().set("axis", int64_t(0));
+  }, 1e-5);
+}
+
+TEST_F(Cuda, GatherIndexOutOfRangeIsAnError) {
+  for (const char *kernel : {"gather", "gather_backward"})
+    for (double bad : {3.0, -4.0}) {
+      KernelHarness h(kernel);
+      if (std::string(kernel) == "gather") {
+        h.input(DType::F32, {3, 2}, cudaTestValues(6, 64));
+        h.input(DType::I64, {2}, std::vector<double>{0, bad});
+        h.output(DType::F32, {2, 2});
+      } else {
+        h.input(DType::F32, {2, 2}, cudaTestValues(4, 64));
+        h.input(DType::I32, {2}, std::vector<double>{bad, 1});
+        h.output(DType::F32, {3, 2});
+      }
+      h.attrs().set("axis", int64_t(0));
+      Status s = h.runOn(*device_);
+      ASSERT_FALSE(s.ok()) << kernel;
+      EXPECT_NE(std::string(s.message()).find("index is out of range"),
+                std::string::npos)
+          << s.message();
+    }
+  // The error is reported once: the device runs the next step normally.
+  expectSameOnGpu(*device_, "gather", [&](KernelHarness &h) {
+    h.input(DType::F32, {3, 2}, cudaTestValues(6, 65));
+    h.input(DType::I64, {2}, std::vector<double>{2, -3});
+    h.output(DType::F32, {2, 2});
+    h.attrs().set("axis", int64_t(0));
+  }, 0);
+}
+
+struct PadCase {
+  Shape in, out;
+  const char *mode;
+  Ints pads;
+};
+
+const PadCase kPads[] = {
+    {{3, 4}, {6, 5}, "constant", {1, 0, 2, 1}},
+    {{3, 4}, {2, 3}, "constant", {-1, 1, 0, -2}},
+    {{3, 4}, {6, 7}, "reflect", {2, 1, 1, 2}},
+    {{3, 4}, {4, 4}, "reflect", {-1, 2, 2, -2}},
+    {{3, 4}, {8, 5}, "edge", {2, 0, 3, 1}},
+    {{1, 2, 3}, {4, 2, 5}, "edge", {1, 0, 2, 2, 0, 0}},
+    {{3, 4}, {2, 6}, "edge", {0, 2, -1, 0}},
+    {{2, 3}, {2, 0}, "reflect", {0, -1, 0, -2}},
+    {{2, 3, 4}, {5, 6, 9}, "edge", {2, 1, 3, 1, 2, 2}},
+    {{2, 3, 4, 5}, {2, 5, 4, 8}, "reflect", {0, 1, 0, 2, 0, 1, 0, 1}},
+    {{0, 2}, {2, 3}, "constant", {1, 0, 1, 1}},
+    {{}, {}, "reflect", {}},
+};
+
+TEST_F(Cuda, PadAndPadBackward) {
+  for (const PadCase &c : kPads) {
+    for (DType t : {DType::F32, DType::F64, DType::F16, DType::BF16,
+                    DType::I32, DType::I8, DType::U8, DType::Bool})
+      for (double value : {0.0, -7.5, 1e9}) {
+        if (t == DType::F16 && value == 1e9)
+          continue; // infinite in f16 (an infinite result compares as NaN)
+        expectSameOnGpu(*device_, "pad", [&](KernelHarness &h) {
+          h.input(t, c.in, valuesOf(t, numel(c.in), 70));
+          h.output(t, c.out);
+          h.attrs().set("mode", std::string(c.mode));
+          h.attrs().set("pads", c.pads);
+          h.attrs().set("value", value);
+          poison(h, t, c.out);
+        }, 0);
+      }
+    for (DType t : {DType::F32, DType::F64, DType::F16, DType::BF16})
+      expectSameOnGpu(*device_, "pad_backward", [&](KernelHarness &h) {
+        h.input(t, c.out, smallInts(numel(c.out), 71));
+        h.output(t, c.in);
+        h.attrs().set("mode", std::string(c.mode));
+        h.attrs().set("pads", c.pads);
+        poison(h, t, c.in);
+      }, 0);
+  }
+  // Reals in f16: the device adds in the CPU's order, rounding alike.
+  expectSameOnGpu(*device_, "pad_backward", [&](KernelHarness &h) {
+    h.input(DType::F16, {9, 12}, cudaTestValues(108, 72));
+    h.output(DType::F16, {3, 4});
+    h.attrs().set("mode", std::string("edge"));
+    h.attrs().set("pads", Ints{3, 4, 3, 4});
+  }, 0);
+}
+
+TEST_F(Cuda, Tile) {
+  struct Case {
+    Shape in;
+    Ints repeats;
+  } cases[] = {{{2, 3}, {2, 3}}, {{2, 1, 3}, {1, 4, 2}}, {{3}, {0}},
+               {{}, {}}, {{1, 2, 1, 2, 1, 2}, {2, 1, 2, 2, 3, 1}}};
+  for (DType t : kLayoutTypes)
+    for (const Case &c : cases) {
+      Shape out;
+      for (size_t d = 0; d < c.in.size(); ++d)
+        out.push_back(c.in[d] * c.repeats[d]);
+      expectSameOnGpu(*device_, "tile", [&](KernelHarness &h) {
+        h.input(t, c.in, valuesOf(t, numel(c.in), 80));
+        h.output(t, out);
+        h.attrs().set("repeats", c.repeats);
+        poison(h, t, out);
+      }, 0);
+    }
+}
+
+TEST_F(Cuda, Where) {
+  struct Case {
+    Shape cond, x, y, out;
+  } cases[] = {{{2, 3, 4}, {2, 3, 4}, {2, 3, 4}, {2, 3, 4}},
+               {{3, 1}, {2, 1, 4}, {4}, {2, 3, 4}},
+               {{}, {5}, {1}, {5}},
+               {{2, 1, 3, 1, 2}, {1, 4, 1, 3, 1}, {2, 4, 3, 3, 2},
+                {2, 4, 3, 3, 2}}};
+  for (DType t : kLayoutTypes)
+    for (const Case &c : cases)
+      expectSameOnGpu(*device_, "where", [&](KernelHarness &h) {
+        h.input(DType::Bool, c.cond, randomBits(numel(c.cond), 90));
+        h.input(t, c.x, valuesOf(t, numel(c.x), 91));
+        h.input(t, c.y, valuesOf(t, numel(c.y), 92));
+        h.output(t, c.out);
+        poison(h, t, c.out);
+      }, 0);
+}
+
+TEST_F(Cuda, CastBetweenEveryPairOfTypes) {
+  const DType types[] = {DType::F32, DType::F64, DType::F16, DType::BF16,
+                         DType::I8,  DType::I16, DType::I32, DType::I64,
+                         DType::U8,  DType::U16, DType::U32, DType::U64,
+                         DType::Bool};
+  for (DType from : types)
+    for (DType to : types) {
+      // Values whose conversion is finite (an infinite result compares as
+      // NaN): f16 operands and results stay below its largest value.
+      std::vector<double> v;
+      if (from == DType::Bool) {
+        v = {0, 1, 1, 0, 1};
+      } else {
+        v = {0, 1, 2, 5, 7, 100, 127, 128, 200, 255, 1000, 30000};
+        if (!isUnsignedInt(from))
+          v.insert(v.end(), {-1, -5, -128, -129, -30000});
+        if (isFloat(from))
+          v.insert(v.end(), {0.5, -0.5, 2.5, -2.5, 3.7, -3.7, 100.25, NAN});
+        if (from != DType::F16 && to != DType::F16)
+          v.insert(v.end(), {300, 65535, 65536, 1e9, -1e9, 5e9});
+        if (isFloat(from) && !isFloat(to))
+          v.insert(v.end(), {1e10, -1e10, 1e19, -1e19, 3e38, INFINITY,
+                             -INFINITY});
+      }
+      int64_t n = int64_t(v.size());
+      expectSameOnGpu(*device_, "cast", [&](KernelHarness &h) {
+        h.input(from, {n}, v);
+        h.output(to, {n});
+        poison(h, to, {n});
+      }, 0);
+    }
 }
 
 } // namespace
