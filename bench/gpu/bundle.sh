@@ -7,8 +7,11 @@
 # The binaries (mlg-run, the runtime's GoogleTests), the shared libraries
 # they need beyond the C/C++ runtime that such a machine may lack (Debian's
 # Protobuf, ONNX protos, OpenBLAS), and training-step programs compiled
-# here (GPU machines need no compiler): small_cnn from examples/. cuBLAS and
-# cuDNN are left out: bench/gpu/run.sh uses PyTorch's copies there.
+# here (GPU machines need no compiler): small_cnn from examples/, and
+# ResNet-18's gradients where the exported models are found. cuBLAS and
+# cuDNN are left out: bench/gpu/run.sh uses PyTorch's copies there. The
+# folder is also packed, stripped and xz-compressed, into OUT_DIR.tar.xz
+# (well under the 64 MiB a device call carries).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$(cd "${1:-$here/build}" && pwd)"
@@ -30,5 +33,32 @@ done
   -o "$out/programs/small_cnn.mlgp"
 rm "$out/programs/small_cnn.rt.mlir"
 cp "$here/examples/small_cnn.onnx" "$out/programs/"
+# ResNet-18's whole training step, returning the loss and every gradient
+# (weights from a seed on both backends: no 45 MB model to carry).
+models="${MLG_MODELS_DIR:-$build/models}"
+if [[ -f "$models/resnet18-train.onnx" ]]; then
+  "$build/bin/mlg-opt" "$models/resnet18-train.onnx" --batch-size=8 \
+    --mlg-build-training-step="optimizer=none return-gradients=true" \
+    --mlg-dead-node-elim --mlg-lower-pipeline \
+    -o "$out/programs/resnet18_grads.rt.mlir"
+  "$build/bin/mlg-translate" --mlg-to-program "$out/programs/resnet18_grads.rt.mlir" \
+    -o "$out/programs/resnet18_grads.mlgp"
+  rm "$out/programs/resnet18_grads.rt.mlir"
+fi
+# The same in float64, where the backends must agree to rounding.
+f64="$build/models/resnet18-f64-train.onnx"
+if [[ ! -f "$f64" ]]; then
+  mkdir -p "$build/models"
+  /usr/bin/python3 "$here/bench/gpu/export_resnet18_f64.py" "$f64" 2>/dev/null
+fi
+"$build/bin/mlg-opt" "$f64" --batch-size=8 \
+  --mlg-build-training-step="optimizer=none return-gradients=true" \
+  --mlg-dead-node-elim --mlg-lower-pipeline -o "$out/programs/resnet18_f64_grads.rt.mlir"
+"$build/bin/mlg-translate" --mlg-to-program "$out/programs/resnet18_f64_grads.rt.mlir" \
+  -o "$out/programs/resnet18_f64_grads.mlgp"
+rm "$out/programs/resnet18_f64_grads.rt.mlir"
+cp "$here/test/Runtime/Inputs/compare_outputs.py" "$out/"
 cp "$here/test/Runtime/Inputs/cuda_vs_cpu.py" "$out/"
-du -sh "$out"
+strip "$out"/bin/* "$out"/lib/* 2>/dev/null || true
+tar -C "$(dirname "$out")" -cJf "$out.tar.xz" "$(basename "$out")"
+du -sh "$out" "$out.tar.xz"

@@ -17,3 +17,17 @@ echo "== CUDA kernels against the CPU backend"
 echo "== small_cnn: 3 training steps, CPU and GPU"
 "$py" "$bundle/cuda_vs_cpu.py" "$bundle/bin/mlg-run" "$bundle/programs/small_cnn.mlgp" \
   "$bundle/programs/small_cnn.onnx" /tmp/cuda_vs_cpu 3
+for prog in resnet18_f64_grads resnet18_grads; do
+  [[ -f "$bundle/programs/$prog.mlgp" ]] || continue
+  echo "== $prog: ResNet-18's training step (batch 8, 224x224), loss and every gradient, CPU and GPU"
+  for b in cpu cuda; do
+    "$bundle/bin/mlg-run" run "$bundle/programs/$prog.mlgp" --seed=3 \
+      --random-inputs=5 --int-range=1000 --backend=$b --runs=3 \
+      --output-dir=/tmp/$prog-$b | grep -E "^ran|^device"
+  done
+  # float64 must agree to rounding; float32 with TF32 convolutions is shown,
+  # not judged (ReLUs near zero flip).
+  tol=1e-9
+  [[ $prog == resnet18_grads ]] && tol=1
+  "$py" "$bundle/compare_outputs.py" /tmp/$prog-cpu /tmp/$prog-cuda $tol
+done

@@ -194,6 +194,8 @@ int open(const Options &o, Runner *r) {
   if (mlg_rt_status_t s =
           mlg_rt_session_create(r->program, &options, &r->session))
     return fail(s);
+  if (o.backend != MLG_RT_BACKEND_CPU)
+    std::printf("device: %s\n", mlg_rt_session_device(r->session));
   mlg_rt_status_t s =
       o.weights.empty()
           ? mlg_rt_session_init_weights(r->session, o.seed)
