@@ -58,6 +58,22 @@ fi
   -o "$out/programs/resnet18_f64_grads.mlgp"
 rm "$out/programs/resnet18_f64_grads.rt.mlir"
 cp "$here/test/Runtime/Inputs/compare_outputs.py" "$out/"
+# With MLG_BENCH=1: the eight models' training steps (SGD with momentum 0.9,
+# the baseline's shapes) and the PyTorch baseline, for compare_pytorch.py.
+if [[ "${MLG_BENCH:-0}" == 1 ]]; then
+  for spec in resnet18-train:--batch-size=128 resnet50-train:--batch-size=128 \
+              vgg16-train:--batch-size=128 mobilenet_v2-train:--batch-size=128 \
+              densenet121-train:--batch-size=128 inception_v3-train:--batch-size=128 \
+              lstm:--input-shape=input:1000x64 bert_encoder:--input-shape=input:32x512; do
+    name=${spec%%:*} flag=${spec#*:}
+    "$build/bin/mlg-opt" "$models/$name.onnx" "$flag" \
+      --mlg-train-pipeline="optimizer=momentum momentum=0.9" -o "$out/programs/$name.rt.mlir"
+    "$build/bin/mlg-translate" --mlg-to-program "$out/programs/$name.rt.mlir" \
+      -o "$out/programs/${name%-train}-train.mlgp"
+    rm "$out/programs/$name.rt.mlir"
+  done
+  cp "$here/../shared/bench/pytorch_baseline.py" "$here/bench/gpu/compare_pytorch.py" "$out/"
+fi
 cp "$here/test/Runtime/Inputs/cuda_vs_cpu.py" "$out/"
 strip "$out"/bin/* "$out"/lib/* 2>/dev/null || true
 tar -C "$(dirname "$out")" -cJf "$out.tar.xz" "$(basename "$out")"

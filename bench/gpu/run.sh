@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs on a GPU machine, from the repository root, with the folder that
 # bench/gpu/bundle.sh made (default .gpu/): prints the GPU and cuDNN, then
-# runs the CUDA kernels' GoogleTests against the CPU backend and a small
-# CNN's training steps on both backends. Uses PyTorch's cuBLAS and cuDNN.
+# runs the CUDA kernels' GoogleTests against the CPU backend, a small CNN's
+# training steps and ResNet-18's gradients on both backends. With `bench`
+# as the second argument (a bundle made with MLG_BENCH=1), runs
+# compare_pytorch.py instead. Uses PyTorch's cuBLAS and cuDNN.
+#
+#   bash bench/gpu/run.sh .gpu [bench [--models a,b] [--steps N]]
 set -uo pipefail
 bundle="${1:-.gpu}"
 py=$(command -v python3)
@@ -12,6 +16,10 @@ libs=$(find "$site/nvidia" -name 'libcublas*.so*' -o -name 'libcudnn*.so*' 2>/de
 export LD_LIBRARY_PATH="$bundle/lib:${libs}${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 "$py" -c 'import torch; print("torch", torch.__version__, "cuDNN", torch.backends.cudnn.version())'
+if [[ "${2:-}" == bench ]]; then
+  echo "== training steps: mlg (CUDA backend) and PyTorch"
+  exec "$py" "$bundle/compare_pytorch.py" "$bundle" --json /tmp/bench.json "${@:3}"
+fi
 echo "== CUDA kernels against the CPU backend"
 "$bundle/bin/MLGRuntimeTests" --gtest_filter='Cuda*' 2>&1 | tail -40
 echo "== small_cnn: 3 training steps, CPU and GPU"

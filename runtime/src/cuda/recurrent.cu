@@ -27,7 +27,8 @@ enum BackOut { kDx, kDhPrev, kDcPrev, kDW, kDR, kDB, kDP };
 std::vector<int> segments(const cpu::KernelCall &c, const char *name) {
   std::vector<int> index;
   int next = 0;
-  for (int64_t v : *c.attrs().getInts(name))
+  std::vector<int64_t> sizes = *c.attrs().getInts(name);
+  for (int64_t v : sizes)
     index.push_back(v ? next++ : -1);
   return index;
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""mlg's training steps on the CUDA backend beside PyTorch's, on one GPU.
+
+  compare_pytorch.py BUNDLE_DIR [--models a,b] [--steps 20] [--json OUT]
+
+Runs on the GPU machine, from a folder made by bench/gpu/bundle.sh --bench:
+for each model, mlg-run runs its compiled training step (SGD with momentum
+0.9; CNNs at batch 128, Inception-v3 at 299x299, the LSTM at sequence 1000
+and batch 64, the Transformer at batch 32 and sequence 512) steps + 2 times
+on random data from seeded weights, and reports the median step time after
+two warm-up steps and the memory the program states (arena + persistent);
+then ../shared/bench/pytorch_baseline.py (copied into the bundle) measures
+PyTorch on the same models. Prints a markdown table and writes JSON.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+MODELS = {  # name: (int range of random inputs and labels)
+    "resnet18": 1000, "resnet50": 1000, "vgg16": 1000, "mobilenet_v2": 1000,
+    "densenet121": 1000, "inception_v3": 1000, "lstm": 10000,
+    "bert_encoder": 30522,
+}
+
+
+def run_mlg(bundle, name, steps):
+    prog = os.path.join(bundle, "programs", f"{name}-train.mlgp")
+    if not os.path.exists(prog):
+        return {"error": "not compiled"}
+    cmd = [os.path.join(bundle, "bin", "mlg-run"), "run", prog, "--seed=0",
+           "--random-inputs=1", f"--int-range={MODELS[name]}",
+           "--backend=cuda", f"--runs={steps + 2}"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": (r.stderr or r.stdout).strip()[-300:]}
+    median = re.search(r"median ([0-9.]+) ms", r.stdout)
+    mem = re.search(r"memory: arena (.*?) \(.*\), persistent (.*?), constants", r.stdout)
+    return {"step_ms": float(median.group(1)) if median else None,
+            "arena": mem.group(1) if mem else "?",
+            "persistent": mem.group(2) if mem else "?"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bundle")
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    names = args.models.split(",")
+    results = {n: {"mlg": run_mlg(args.bundle, n, args.steps)} for n in names}
+    baseline = os.path.join(args.bundle, "pytorch_baseline.py")
+    torch_json = "/tmp/pytorch_baseline.json"
+    if os.path.exists(baseline):
+        r = subprocess.run([sys.executable, baseline, "--models",
+                            ",".join(names), "--steps", str(args.steps),
+                            "--no-bandwidth", "--json", torch_json],
+                           capture_output=True, text=True)
+        if r.returncode == 0 and os.path.exists(torch_json):
+            data = json.load(open(torch_json))
+            results["_pytorch"] = {k: data[k] for k in ("torch", "cudnn", "gpu")
+                                   if k in data}
+            for n in names:
+                results[n]["pytorch"] = data.get(n, {"error": "missing"})
+        else:
+            print("pytorch_baseline.py failed:", (r.stderr or r.stdout)[-1000:])
+    print(f"GPU and PyTorch: {results.get('_pytorch', 'not measured')}")
+    print("| model | mlg step (ms) | PyTorch step (ms) | time ratio | mlg arena | "
+          "mlg persistent | PyTorch peak (GiB) | PyTorch reserved (GiB) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in names:
+        m, t = results[n]["mlg"], results[n].get("pytorch", {})
+        if "error" in m:
+            print(f"| {n} | error: {m['error']} | | | | | | |")
+            continue
+        ms = t.get("step_ms") if isinstance(t, dict) else None
+        ratio = f"{m['step_ms'] / ms:.2f}" if ms and m["step_ms"] else "not measured"
+        print(f"| {n} | {m['step_ms']:.1f} | {ms if ms else 'not measured'} | "
+              f"{ratio} | {m['arena']} | {m['persistent']} | "
+              f"{t.get('peak_GiB', 'not measured')} | "
+              f"{t.get('reserved_GiB', 'not measured')} |")
+    if args.json:
+        json.dump(results, open(args.json, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
