@@ -358,6 +358,18 @@ Status Session::setInputBytes(size_t index, const void *data, size_t bytes) {
   return Status();
 }
 
+cpu::KernelCall &Session::bindStep(size_t i) {
+  cpu::KernelCall &call = calls_[i];
+  const StepInfo &step = program_->steps[i];
+  for (size_t k = 0; k < step.inputs.size(); ++k)
+    call.in[k].data = dataOf(step.inputs[k]);
+  for (size_t k = 0; k < step.outputs.size(); ++k)
+    call.out[k].data = dataOf(step.outputs[k]);
+  call.workspace = step.hasWorkspace ? arena_ + step.workspaceOffset : nullptr;
+  call.runIndex = runs_;
+  return call;
+}
+
 Status Session::run() {
   if (device_)
     return runOnDevice();
@@ -371,16 +383,8 @@ Status Session::run() {
                 staged_[i].size());
   }
   for (size_t i = 0; i < calls_.size(); ++i) {
-    cpu::KernelCall &call = calls_[i];
     const StepInfo &step = p.steps[i];
-    for (size_t k = 0; k < step.inputs.size(); ++k)
-      call.in[k].data = dataOf(step.inputs[k]);
-    for (size_t k = 0; k < step.outputs.size(); ++k)
-      call.out[k].data = dataOf(step.outputs[k]);
-    call.workspace =
-        step.hasWorkspace ? arena_ + step.workspaceOffset : nullptr;
-    call.runIndex = runs_;
-    MLG_RT_RETURN_IF_ERROR(kernels_[i]->run(call));
+    MLG_RT_RETURN_IF_ERROR(kernels_[i]->run(bindStep(i)));
     if (options_.poison) {
       for (auto [offset, bytes] : step.release)
         std::memset(arena_ + offset, 0xff, bytes);
@@ -403,16 +407,8 @@ Status Session::runOnDevice() {
         dataOf(p.inputs[i].tensor), staged_[i].data(), staged_[i].size()));
   }
   for (size_t i = 0; i < calls_.size(); ++i) {
-    cpu::KernelCall &call = calls_[i];
     const StepInfo &step = p.steps[i];
-    for (size_t k = 0; k < step.inputs.size(); ++k)
-      call.in[k].data = dataOf(step.inputs[k]);
-    for (size_t k = 0; k < step.outputs.size(); ++k)
-      call.out[k].data = dataOf(step.outputs[k]);
-    call.workspace =
-        step.hasWorkspace ? arena_ + step.workspaceOffset : nullptr;
-    call.runIndex = runs_;
-    MLG_RT_RETURN_IF_ERROR(device_->runStep(i, call));
+    MLG_RT_RETURN_IF_ERROR(device_->runStep(i, bindStep(i)));
     if (options_.poison) {
       for (auto [offset, bytes] : step.release)
         MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + offset, 0xff, bytes));

@@ -85,6 +85,8 @@ private:
   Session() = default;
   Status prepare();
   Status runOnDevice();
+  /// Step `i`'s call with its tensors' current addresses.
+  cpu::KernelCall &bindStep(size_t i);
   /// Persistent tensor `i` as its init says (random ones from `seed`).
   void initPersistent(size_t i, uint64_t seed);
   /// The parameters and state to save, and which of them a template may

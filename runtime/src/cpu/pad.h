@@ -1,10 +1,13 @@
-// pad.h - ONNX Pad's modes and index rule, shared by the pad kernel
-// (tensor.cc) and its gradient (tensor_grad.cc).
+// pad.h - ONNX Pad's modes and index rule, shared by the pad kernels and
+// their gradients on the CPU (tensor.cc, tensor_grad.cc) and the GPU
+// (cuda/tensor.cu).
 
 #ifndef MLG_RT_SRC_CPU_PAD_H
 #define MLG_RT_SRC_CPU_PAD_H
 
 #include "kernel.h"
+
+#include "mlg_rt/philox.h" // MLG_RT_HOST_DEVICE
 
 #include <cstdint>
 #include <optional>
@@ -28,9 +31,10 @@ inline std::optional<PadMode> padMode(const KernelCall &c) {
 }
 
 /// The operand index that result index `o` of a dimension reads, or -1 for
-/// constant padding. Negative pads crop: `o - before` is then inside.
-inline int64_t padSource(int64_t o, int64_t before, int64_t dim,
-                         PadMode mode) {
+/// constant padding. Negative pads crop: `o - before` is then inside. The
+/// CUDA kernels call it on the device.
+MLG_RT_HOST_DEVICE inline int64_t padSource(int64_t o, int64_t before,
+                                            int64_t dim, PadMode mode) {
   int64_t i = o - before;
   if (i >= 0 && i < dim)
     return i;

@@ -15,8 +15,8 @@
 //    the axis), moved in the widest word that divides the block and the
 //    pointers' alignment; concat and split handle up to kParts operands
 //    (results) per launch.
-//  - pad reads each result element's source through padSource (a device
-//    twin of cpu/pad.h's rule), or writes the constant.
+//  - pad reads each result element's source through cpu/pad.h's padSource
+//    (host and device), or writes the constant.
 //  - where is NumPy broadcasting over three operands (strides 0 along
 //    broadcast dimensions, as elementwise.cu's Broadcast).
 //  - cast converts every pair of element types with the CPU's rules
@@ -562,25 +562,6 @@ struct PadGeometry {
   int64_t inStrides[kMaxRank], outStrides[kMaxRank];
 };
 
-/// cpu::padSource on the device: the operand index that result index `o`
-/// of a dimension reads, or -1 for constant padding.
-__device__ __forceinline__ int64_t padSourceOnDevice(int64_t o, int64_t before,
-                                                     int64_t dim,
-                                                     PadMode mode) {
-  int64_t i = o - before;
-  if (i >= 0 && i < dim)
-    return i;
-  switch (mode) {
-  case PadMode::Constant:
-    return -1;
-  case PadMode::Edge:
-    return i < 0 ? 0 : dim - 1;
-  case PadMode::Reflect:
-    return i < 0 ? -i : 2 * (dim - 1) - i;
-  }
-  return -1;
-}
-
 /// The geometry of padding an operand of shape `in` by `pads` (ONNX order:
 /// all befores, then all afters). Unpadded unit dimensions are dropped and
 /// adjacent unpadded dimensions merged, so only padded dimensions count
@@ -630,7 +611,7 @@ __global__ void padKernel(const W *x, W *y, int64_t n, PadGeometry g,
     for (int d = g.rank - 1; d >= 0; --d) {
       int64_t q = rem / g.outDims[d], o = rem - q * g.outDims[d];
       rem = q;
-      int64_t s = padSourceOnDevice(o, g.before[d], g.inDims[d], g.mode);
+      int64_t s = cpu::padSource(o, g.before[d], g.inDims[d], g.mode);
       if (s < 0)
         inside = false;
       else

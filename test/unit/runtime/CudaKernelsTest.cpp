@@ -16,21 +16,14 @@
 using namespace mlg_rt;
 using mlg_rt::test::Cuda;
 using mlg_rt::test::KernelHarness;
+using mlg_rt::test::cudaTestNumel;
+using mlg_rt::test::cudaTestTolerance;
 using mlg_rt::test::cudaTestValues;
 using mlg_rt::test::expectSameOnGpu;
 
 namespace {
 
 using Shape = std::vector<int64_t>;
-
-int64_t numel(const Shape &s) {
-  int64_t n = 1;
-  for (int64_t d : s)
-    n *= d;
-  return n;
-}
-
-double tol(DType t) { return t == DType::F64 ? 1e-12 : 1e-5; }
 
 TEST_F(Cuda, ArithmeticWithBroadcasting) {
   for (DType t : {DType::F32, DType::F64})
@@ -48,10 +41,10 @@ TEST_F(Cuda, ArithmeticWithBroadcasting) {
           out[d] = std::max(da, db);
         }
         expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
-          h.input(t, a, cudaTestValues(numel(a), 1, 0.5, 2));
-          h.input(t, b, cudaTestValues(numel(b), 2, 0.5, 2));
+          h.input(t, a, cudaTestValues(cudaTestNumel(a), 1, 0.5, 2));
+          h.input(t, b, cudaTestValues(cudaTestNumel(b), 2, 0.5, 2));
           h.output(t, out);
-        }, tol(t));
+        }, cudaTestTolerance(t));
       }
 }
 
@@ -62,19 +55,19 @@ TEST_F(Cuda, UnaryAndActivationBackward) {
       expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
         h.input(t, {3, 7}, cudaTestValues(21, 3, -2, 2));
         h.output(t, {3, 7});
-      }, tol(t));
+      }, cudaTestTolerance(t));
     for (const char *op : {"sqrt", "log", "reciprocal"})
       expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
         h.input(t, {3, 7}, cudaTestValues(21, 4, 0.1, 3));
         h.output(t, {3, 7});
-      }, tol(t));
+      }, cudaTestTolerance(t));
     for (const char *op : {"relu_backward", "sigmoid_backward",
                            "tanh_backward"})
       expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
         h.input(t, {5, 4}, cudaTestValues(20, 5));
         h.input(t, {5, 4}, cudaTestValues(20, 6));
         h.output(t, {5, 4});
-      }, tol(t));
+      }, cudaTestTolerance(t));
   }
 }
 
@@ -101,7 +94,7 @@ TEST_F(Cuda, Reductions) {
           h.output(t, out);
           h.attrs().set("axes", axes);
           h.attrs().set("keepdims", true);
-        }, tol(t));
+        }, cudaTestTolerance(t));
 }
 
 TEST_F(Cuda, GemmEveryTransposeWithBias) {
@@ -118,7 +111,7 @@ TEST_F(Cuda, GemmEveryTransposeWithBias) {
           h.attrs().set("beta", 2.0);
           h.attrs().set("trans_a", ta);
           h.attrs().set("trans_b", tb);
-        }, tol(t));
+        }, cudaTestTolerance(t));
 }
 
 TEST_F(Cuda, MatMulBatches) {
@@ -127,8 +120,8 @@ TEST_F(Cuda, MatMulBatches) {
            {{3, 4, 5}, {3, 5, 2}, {3, 4, 2}},
            {{4, 5}, {3, 5, 2}, {3, 4, 2}}})
     expectSameOnGpu(*device_, "matmul", [&](KernelHarness &h) {
-      h.input(DType::F64, a, cudaTestValues(numel(a), 13));
-      h.input(DType::F64, b, cudaTestValues(numel(b), 14));
+      h.input(DType::F64, a, cudaTestValues(cudaTestNumel(a), 13));
+      h.input(DType::F64, b, cudaTestValues(cudaTestNumel(b), 14));
       h.output(DType::F64, out);
     }, 1e-12);
 }
@@ -140,7 +133,7 @@ TEST_F(Cuda, SoftmaxCrossEntropyAndItsGradient) {
       h.input(t, {6, 10}, cudaTestValues(60, 15, -3, 3));
       h.input(DType::I64, {6}, labels);
       h.output(t, {});
-    }, tol(t));
+    }, cudaTestTolerance(t));
     expectSameOnGpu(*device_, "softmax_cross_entropy_backward",
                [&](KernelHarness &h) {
                  h.input(t, {}, std::vector<double>{1.5});
@@ -148,7 +141,7 @@ TEST_F(Cuda, SoftmaxCrossEntropyAndItsGradient) {
                  h.input(DType::I64, {6}, labels);
                  h.output(t, {6, 10});
                },
-               tol(t));
+               cudaTestTolerance(t));
   }
 }
 
@@ -162,7 +155,7 @@ TEST_F(Cuda, OptimizerUpdates) {
       h.input(t, {40}, cudaTestValues(40, 17));
       h.output(t, {40});
       common(h);
-    }, tol(t));
+    }, cudaTestTolerance(t));
     for (bool nesterov : {false, true})
       expectSameOnGpu(*device_, "momentum_update", [&](KernelHarness &h) {
         h.input(t, {40}, cudaTestValues(40, 18));
@@ -171,7 +164,7 @@ TEST_F(Cuda, OptimizerUpdates) {
         common(h);
         h.attrs().set("momentum", 0.9);
         h.attrs().set("nesterov", nesterov);
-      }, tol(t));
+      }, cudaTestTolerance(t));
     expectSameOnGpu(*device_, "adam_update", [&](KernelHarness &h) {
       h.input(t, {40}, cudaTestValues(40, 19));
       h.input(DType::I64, {}, std::vector<double>{3});
@@ -182,7 +175,7 @@ TEST_F(Cuda, OptimizerUpdates) {
       h.attrs().set("beta1", 0.9);
       h.attrs().set("beta2", 0.999);
       h.attrs().set("epsilon", 1e-8);
-    }, tol(t));
+    }, cudaTestTolerance(t));
   }
   expectSameOnGpu(*device_, "increment_step", [&](KernelHarness &h) {
     h.output(DType::I64, {});
@@ -243,8 +236,8 @@ std::vector<double> valuesOf(DType t, int64_t n, uint32_t seed) {
 /// Fills result `o`'s host buffer with garbage before it is copied to the
 /// device, so a kernel that does not write every element is caught.
 void poison(KernelHarness &h, DType t, const Shape &s, size_t o = 0) {
-  if (numel(s) > 0)
-    std::memset(h.outputData(o), 0x7f, size_t(numel(s) * dtypeBytes(t)));
+  if (cudaTestNumel(s) > 0)
+    std::memset(h.outputData(o), 0x7f, size_t(cudaTestNumel(s) * dtypeBytes(t)));
 }
 
 const DType kLayoutTypes[] = {DType::F32, DType::F64, DType::F16,
@@ -264,7 +257,7 @@ TEST_F(Cuda, Transpose) {
       for (int64_t p : c.perm)
         out.push_back(c.in[p]);
       expectSameOnGpu(*device_, "transpose", [&](KernelHarness &h) {
-        h.input(t, c.in, valuesOf(t, numel(c.in), 30));
+        h.input(t, c.in, valuesOf(t, cudaTestNumel(c.in), 30));
         h.output(t, out);
         h.attrs().set("perm", c.perm);
         poison(h, t, out);
@@ -298,13 +291,13 @@ TEST_F(Cuda, ConcatAndSplit) {
       expectSameOnGpu(*device_, "concat", [&](KernelHarness &h) {
         uint32_t seed = 40;
         for (const Shape &p : c.parts)
-          h.input(t, p, valuesOf(t, numel(p), seed++));
+          h.input(t, p, valuesOf(t, cudaTestNumel(p), seed++));
         h.output(t, whole);
         h.attrs().set("axis", c.axis);
         poison(h, t, whole);
       }, 0);
       expectSameOnGpu(*device_, "split", [&](KernelHarness &h) {
-        h.input(t, whole, valuesOf(t, numel(whole), 41));
+        h.input(t, whole, valuesOf(t, cudaTestNumel(whole), 41));
         for (const Shape &p : c.parts)
           h.output(t, p);
         for (size_t o = 0; o < c.parts.size(); ++o)
@@ -341,13 +334,13 @@ TEST_F(Cuda, SliceAndSliceBackward) {
         h.attrs().set("steps", c.steps);
       };
       expectSameOnGpu(*device_, "slice", [&](KernelHarness &h) {
-        h.input(t, c.in, valuesOf(t, numel(c.in), 50));
+        h.input(t, c.in, valuesOf(t, cudaTestNumel(c.in), 50));
         h.output(t, c.out);
         attrs(h);
         poison(h, t, c.out);
       }, 0);
       expectSameOnGpu(*device_, "slice_backward", [&](KernelHarness &h) {
-        h.input(t, c.out, valuesOf(t, numel(c.out), 51));
+        h.input(t, c.out, valuesOf(t, cudaTestNumel(c.out), 51));
         h.output(t, c.in);
         attrs(h);
         poison(h, t, c.in);
@@ -384,7 +377,7 @@ TEST_F(Cuda, GatherAndGatherBackward) {
     for (DType indexType : {DType::I64, DType::I32}) {
       for (DType t : kLayoutTypes)
         expectSameOnGpu(*device_, "gather", [&](KernelHarness &h) {
-          h.input(t, c.data, valuesOf(t, numel(c.data), 60));
+          h.input(t, c.data, valuesOf(t, cudaTestNumel(c.data), 60));
           h.input(indexType, c.indicesShape, c.indices);
           h.output(t, out);
           h.attrs().set("axis", c.axis);
@@ -392,7 +385,7 @@ TEST_F(Cuda, GatherAndGatherBackward) {
         }, 0);
       for (DType t : {DType::F32, DType::F64, DType::F16, DType::BF16})
         expectSameOnGpu(*device_, "gather_backward", [&](KernelHarness &h) {
-          h.input(t, out, smallInts(numel(out), 61));
+          h.input(t, out, smallInts(cudaTestNumel(out), 61));
           h.input(indexType, c.indicesShape, c.indices);
           h.output(t, c.data);
           h.attrs().set("axis", c.axis);
@@ -470,7 +463,7 @@ TEST_F(Cuda, PadAndPadBackward) {
         if (t == DType::F16 && value == 1e9)
           continue; // infinite in f16 (an infinite result compares as NaN)
         expectSameOnGpu(*device_, "pad", [&](KernelHarness &h) {
-          h.input(t, c.in, valuesOf(t, numel(c.in), 70));
+          h.input(t, c.in, valuesOf(t, cudaTestNumel(c.in), 70));
           h.output(t, c.out);
           h.attrs().set("mode", std::string(c.mode));
           h.attrs().set("pads", c.pads);
@@ -480,7 +473,7 @@ TEST_F(Cuda, PadAndPadBackward) {
       }
     for (DType t : {DType::F32, DType::F64, DType::F16, DType::BF16})
       expectSameOnGpu(*device_, "pad_backward", [&](KernelHarness &h) {
-        h.input(t, c.out, smallInts(numel(c.out), 71));
+        h.input(t, c.out, smallInts(cudaTestNumel(c.out), 71));
         h.output(t, c.in);
         h.attrs().set("mode", std::string(c.mode));
         h.attrs().set("pads", c.pads);
@@ -508,7 +501,7 @@ TEST_F(Cuda, Tile) {
       for (size_t d = 0; d < c.in.size(); ++d)
         out.push_back(c.in[d] * c.repeats[d]);
       expectSameOnGpu(*device_, "tile", [&](KernelHarness &h) {
-        h.input(t, c.in, valuesOf(t, numel(c.in), 80));
+        h.input(t, c.in, valuesOf(t, cudaTestNumel(c.in), 80));
         h.output(t, out);
         h.attrs().set("repeats", c.repeats);
         poison(h, t, out);
@@ -527,9 +520,9 @@ TEST_F(Cuda, Where) {
   for (DType t : kLayoutTypes)
     for (const Case &c : cases)
       expectSameOnGpu(*device_, "where", [&](KernelHarness &h) {
-        h.input(DType::Bool, c.cond, randomBits(numel(c.cond), 90));
-        h.input(t, c.x, valuesOf(t, numel(c.x), 91));
-        h.input(t, c.y, valuesOf(t, numel(c.y), 92));
+        h.input(DType::Bool, c.cond, randomBits(cudaTestNumel(c.cond), 90));
+        h.input(t, c.x, valuesOf(t, cudaTestNumel(c.x), 91));
+        h.input(t, c.y, valuesOf(t, cudaTestNumel(c.y), 92));
         h.output(t, c.out);
         poison(h, t, c.out);
       }, 0);

@@ -16,22 +16,13 @@ class CudaNN : public Cuda {};
 
 using Shape = std::vector<int64_t>;
 
-int64_t numel(const Shape &s) {
-  int64_t n = 1;
-  for (int64_t d : s)
-    n *= d;
-  return n;
-}
-
-double tol(DType t) { return t == DType::F64 ? 1e-12 : 1e-5; }
-
 TEST_F(CudaNN, BatchNormBothForms) {
   for (DType t : {DType::F32, DType::F64})
     for (bool training : {true, false})
       for (bool inPlace : {false, true})
         expectSameOnGpu(*device_, "batch_norm", [&](KernelHarness &h) {
           Shape x = {4, 3, 5, 2};
-          h.input(t, x, cudaTestValues(numel(x), 1, -2, 3));
+          h.input(t, x, cudaTestValues(cudaTestNumel(x), 1, -2, 3));
           h.input(t, {3}, cudaTestValues(3, 2, 0.5, 1.5));
           h.input(t, {3}, cudaTestValues(3, 3));
           h.input(t, {3}, cudaTestValues(3, 4));
@@ -44,7 +35,7 @@ TEST_F(CudaNN, BatchNormBothForms) {
           h.attrs().set("training", training);
           if (inPlace)
             h.aliasOutputToInput(0, 0);
-        }, tol(t));
+        }, cudaTestTolerance(t));
 }
 
 TEST_F(CudaNN, BatchNormBackwardBothForms) {
@@ -52,8 +43,8 @@ TEST_F(CudaNN, BatchNormBackwardBothForms) {
     for (bool training : {true, false})
       expectSameOnGpu(*device_, "batch_norm_backward", [&](KernelHarness &h) {
         Shape x = {3, 4, 2, 3};
-        h.input(t, x, cudaTestValues(numel(x), 6));
-        h.input(t, x, cudaTestValues(numel(x), 7, -2, 3));
+        h.input(t, x, cudaTestValues(cudaTestNumel(x), 6));
+        h.input(t, x, cudaTestValues(cudaTestNumel(x), 7, -2, 3));
         h.input(t, {4}, cudaTestValues(4, 8, 0.5, 2));
         if (!training) {
           h.input(t, {4}, cudaTestValues(4, 9));
@@ -63,14 +54,14 @@ TEST_F(CudaNN, BatchNormBackwardBothForms) {
         h.output(t, {4});
         h.output(t, {4});
         h.attrs().set("epsilon", 1e-5);
-      }, tol(t));
+      }, cudaTestTolerance(t));
 }
 
 TEST_F(CudaNN, LayerNormAndItsGradient) {
   for (DType t : {DType::F32, DType::F64}) {
     Shape x = {2, 3, 8}, stats = {2, 3, 1};
     expectSameOnGpu(*device_, "layer_norm", [&](KernelHarness &h) {
-      h.input(t, x, cudaTestValues(numel(x), 11, -2, 2));
+      h.input(t, x, cudaTestValues(cudaTestNumel(x), 11, -2, 2));
       h.input(t, {8}, cudaTestValues(8, 12, 0.5, 1.5));
       h.input(t, {8}, cudaTestValues(8, 13));
       h.output(t, x);
@@ -78,10 +69,10 @@ TEST_F(CudaNN, LayerNormAndItsGradient) {
       h.output(t, stats);
       h.attrs().set("axis", int64_t(2));
       h.attrs().set("epsilon", 1e-5);
-    }, tol(t));
+    }, cudaTestTolerance(t));
     // The statistics the backward reads, from the CPU's forward.
     KernelHarness f("layer_norm");
-    auto xs = cudaTestValues(numel(x), 14, -2, 2);
+    auto xs = cudaTestValues(cudaTestNumel(x), 14, -2, 2);
     f.input(t, x, xs);
     f.input(t, {8}, cudaTestValues(8, 15, 0.5, 1.5));
     f.output(t, x);
@@ -91,7 +82,7 @@ TEST_F(CudaNN, LayerNormAndItsGradient) {
     f.attrs().set("epsilon", 1e-5);
     ASSERT_TRUE(f.run().ok());
     expectSameOnGpu(*device_, "layer_norm_backward", [&](KernelHarness &h) {
-      h.input(t, x, cudaTestValues(numel(x), 16));
+      h.input(t, x, cudaTestValues(cudaTestNumel(x), 16));
       h.input(t, x, xs);
       h.input(t, {8}, cudaTestValues(8, 15, 0.5, 1.5));
       h.input(t, stats, f.outputAs<double>(1));
@@ -99,7 +90,7 @@ TEST_F(CudaNN, LayerNormAndItsGradient) {
       h.output(t, x);
       h.output(t, {8});
       h.attrs().set("axis", int64_t(2));
-    }, tol(t));
+    }, cudaTestTolerance(t));
   }
 }
 
@@ -108,22 +99,22 @@ TEST_F(CudaNN, DropoutMasksAreIdentical) {
     for (uint64_t step : {0u, 7u}) {
       Shape x = {33, 65};
       expectSameOnGpu(*device_, "dropout", [&](KernelHarness &h) {
-        h.input(t, x, cudaTestValues(numel(x), 17));
+        h.input(t, x, cudaTestValues(cudaTestNumel(x), 17));
         h.output(t, x);
         h.output(DType::Bool, x);
         h.attrs().set("ratio", 0.3);
         h.attrs().set("training", true);
         h.attrs().set("seed", int64_t(1234));
-      }, tol(t), step); // masks: 0 or 1, so exactly
+      }, cudaTestTolerance(t), step); // masks: 0 or 1, so exactly
       expectSameOnGpu(*device_, "dropout_backward", [&](KernelHarness &h) {
-        h.input(t, x, cudaTestValues(numel(x), 18));
-        std::vector<double> mask = cudaTestValues(numel(x), 19, 0, 2);
+        h.input(t, x, cudaTestValues(cudaTestNumel(x), 18));
+        std::vector<double> mask = cudaTestValues(cudaTestNumel(x), 19, 0, 2);
         for (double &m : mask)
           m = m > 1;
         h.input(DType::Bool, x, mask);
         h.output(t, x);
         h.attrs().set("ratio", 0.3);
-      }, tol(t));
+      }, cudaTestTolerance(t));
     }
 }
 
@@ -134,20 +125,20 @@ TEST_F(CudaNN, SoftmaxFamilyEveryAxis) {
         Shape x = {3, 70, 5};
         expectSameOnGpu(*device_, log ? "log_softmax" : "softmax",
                         [&](KernelHarness &h) {
-                          h.input(t, x, cudaTestValues(numel(x), 20, -4, 4));
+                          h.input(t, x, cudaTestValues(cudaTestNumel(x), 20, -4, 4));
                           h.output(t, x);
                           h.attrs().set("axis", axis);
                         },
-                        tol(t));
+                        cudaTestTolerance(t));
         expectSameOnGpu(*device_,
                         log ? "log_softmax_backward" : "softmax_backward",
                         [&](KernelHarness &h) {
-                          h.input(t, x, cudaTestValues(numel(x), 21));
-                          h.input(t, x, cudaTestValues(numel(x), 22, 0, 1));
+                          h.input(t, x, cudaTestValues(cudaTestNumel(x), 21));
+                          h.input(t, x, cudaTestValues(cudaTestNumel(x), 22, 0, 1));
                           h.output(t, x);
                           h.attrs().set("axis", axis);
                         },
-                        tol(t));
+                        cudaTestTolerance(t));
       }
 }
 
@@ -206,21 +197,21 @@ TEST_F(CudaNN, ConvolutionAndItsGradients) {
         h.workspace(uint64_t(workspace));
       };
       expectSameOnGpu(*device_, "conv", [&](KernelHarness &h) {
-        h.input(DType::F32, k.x, cudaTestValues(numel(k.x), 30));
-        h.input(DType::F32, w, cudaTestValues(numel(w), 31));
+        h.input(DType::F32, k.x, cudaTestValues(cudaTestNumel(k.x), 30));
+        h.input(DType::F32, w, cudaTestValues(cudaTestNumel(w), 31));
         h.input(DType::F32, {m}, cudaTestValues(m, 32));
         h.output(DType::F32, y);
         attrs(h);
       }, 2e-3);
       expectSameOnGpu(*device_, "conv_backward_data", [&](KernelHarness &h) {
-        h.input(DType::F32, y, cudaTestValues(numel(y), 33));
-        h.input(DType::F32, w, cudaTestValues(numel(w), 34));
+        h.input(DType::F32, y, cudaTestValues(cudaTestNumel(y), 33));
+        h.input(DType::F32, w, cudaTestValues(cudaTestNumel(w), 34));
         h.output(DType::F32, k.x);
         attrs(h);
       }, 2e-3);
       expectSameOnGpu(*device_, "conv_backward_filter", [&](KernelHarness &h) {
-        h.input(DType::F32, y, cudaTestValues(numel(y), 35));
-        h.input(DType::F32, k.x, cudaTestValues(numel(k.x), 36));
+        h.input(DType::F32, y, cudaTestValues(cudaTestNumel(y), 35));
+        h.input(DType::F32, k.x, cudaTestValues(cudaTestNumel(k.x), 36));
         h.output(DType::F32, w);
         attrs(h);
       }, 2e-3);
@@ -241,39 +232,39 @@ TEST_F(CudaNN, PoolsAndTheirGradients) {
         h.attrs().set("kernel_shape", Shape{k.kh, k.kw});
         h.attrs().set("ceil_mode", k.ceil);
       };
-      auto xs = cudaTestValues(numel(k.x), 40);
+      auto xs = cudaTestValues(cudaTestNumel(k.x), 40);
       expectSameOnGpu(*device_, "max_pool", [&](KernelHarness &h) {
         h.input(t, k.x, xs);
         h.output(t, y);
         attrs(h);
-      }, tol(t));
+      }, cudaTestTolerance(t));
       expectSameOnGpu(*device_, "max_pool_backward", [&](KernelHarness &h) {
-        h.input(t, y, cudaTestValues(numel(y), 41));
+        h.input(t, y, cudaTestValues(cudaTestNumel(y), 41));
         h.input(t, k.x, xs);
         h.output(t, k.x);
         attrs(h);
-      }, tol(t));
+      }, cudaTestTolerance(t));
       for (bool include : {false, true}) {
         expectSameOnGpu(*device_, "average_pool", [&](KernelHarness &h) {
           h.input(t, k.x, xs);
           h.output(t, y);
           attrs(h);
           h.attrs().set("count_include_pad", include);
-        }, tol(t));
+        }, cudaTestTolerance(t));
         expectSameOnGpu(*device_, "average_pool_backward",
                         [&](KernelHarness &h) {
-                          h.input(t, y, cudaTestValues(numel(y), 42));
+                          h.input(t, y, cudaTestValues(cudaTestNumel(y), 42));
                           h.output(t, k.x);
                           attrs(h);
                           h.attrs().set("count_include_pad", include);
                         },
-                        tol(t));
+                        cudaTestTolerance(t));
       }
       for (const char *op : {"global_average_pool", "global_max_pool"})
         expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
           h.input(t, k.x, xs);
           h.output(t, {k.x[0], k.x[1], 1, 1});
-        }, tol(t));
+        }, cudaTestTolerance(t));
     }
 }
 
@@ -294,24 +285,24 @@ TEST_F(CudaNN, ClipPowStackUnstack) {
         h.input(t, {4, 9}, cudaTestValues(36, 50, -8, 8));
         h.output(t, {4, 9});
         bounds(h);
-      }, tol(t));
+      }, cudaTestTolerance(t));
       expectSameOnGpu(*device_, "clip_backward", [&](KernelHarness &h) {
         h.input(t, {4, 9}, cudaTestValues(36, 51));
         h.input(t, {4, 9}, cudaTestValues(36, 52, -8, 8));
         h.output(t, {4, 9});
         bounds(h);
-      }, tol(t));
+      }, cudaTestTolerance(t));
     }
     expectSameOnGpu(*device_, "pow", [&](KernelHarness &h) {
       h.input(t, {3, 5}, cudaTestValues(15, 53, 0.1, 3));
       h.input(t, {}, std::vector<double>{2.0});
       h.output(t, {3, 5});
-    }, tol(t));
+    }, cudaTestTolerance(t));
     expectSameOnGpu(*device_, "pow", [&](KernelHarness &h) {
       h.input(t, {3, 5}, cudaTestValues(15, 54, 0.1, 3));
       h.input(t, {5}, cudaTestValues(5, 55, -2, 2));
       h.output(t, {3, 5});
-    }, tol(t));
+    }, cudaTestTolerance(t));
     expectSameOnGpu(*device_, "stack", [&](KernelHarness &h) {
       for (uint32_t k = 0; k < 4; ++k)
         h.input(t, {2, 3}, cudaTestValues(6, 56 + k));
@@ -358,7 +349,7 @@ TEST_F(CudaNN, LstmCellAndItsBackward) {
           h.output(t, {N, G});
           cellAttrs(h);
         };
-        expectSameOnGpu(*device_, "lstm_cell", forward, tol(t));
+        expectSameOnGpu(*device_, "lstm_cell", forward, cudaTestTolerance(t));
         // The backward reads the forward's c and gates (from the CPU). It
         // finds clamped gates by comparing them with the activations of
         // -clip and clip computed with its own device's functions, which
@@ -395,7 +386,7 @@ TEST_F(CudaNN, LstmCellAndItsBackward) {
           if (clip > 0)
             h.attrs().set("clip", clip);
           h.workspace(uint64_t(N * G * dtypeBytes(t)));
-        }, tol(t));
+        }, cudaTestTolerance(t));
       }
 }
 

@@ -35,6 +35,18 @@ protected:
   static inline std::string why_;
 };
 
+inline int64_t cudaTestNumel(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// The comparison tolerance of a float type's results.
+inline double cudaTestTolerance(DType t) {
+  return t == DType::F64 ? 1e-12 : 1e-5;
+}
+
 inline std::vector<double> cudaTestValues(int64_t n, uint32_t seed,
                                           double lo = -1, double hi = 1) {
   std::mt19937 rng(seed);
