@@ -22,6 +22,7 @@ objdir="$build/fuzz-obj"
 mkdir -p "$objdir"
 sources=("$src"/src/program.cc "$src"/src/program_file.cc "$src"/src/session.cc
          "$src"/src/onnx_io.cc "$src"/src/external_data.cc "$src"/src/cpu/*.cc
+         "$src"/src/cuda/no_cuda.cc
          "$build/runtime/program.pb.cc" "$here/program_fuzzer.cc")
 # Compile what changed since the last build (any header change: everything),
 # as many at once as there are cores.
