@@ -30,17 +30,24 @@ def run_mlg(bundle, name, steps):
     prog = os.path.join(bundle, "programs", f"{name}-train.mlgp")
     if not os.path.exists(prog):
         return {"error": "not compiled"}
+    profile = f"/tmp/{name}-profile.json"
     cmd = [os.path.join(bundle, "bin", "mlg-run"), "run", prog, "--seed=0",
            "--random-inputs=1", f"--int-range={MODELS[name]}",
-           "--backend=cuda", f"--runs={steps + 2}"]
+           "--backend=cuda", f"--runs={steps + 2}", f"--profile={profile}"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         return {"error": (r.stderr or r.stdout).strip()[-300:]}
     median = re.search(r"median ([0-9.]+) ms", r.stdout)
     mem = re.search(r"memory: arena (.*?) \(.*\), persistent (.*?), constants", r.stdout)
+    # Device time by kernel, from the profile (means over all runs).
+    by_kernel = {}
+    if os.path.exists(profile):
+        for step in json.load(open(profile))["steps"]:
+            by_kernel[step["kernel"]] = by_kernel.get(step["kernel"], 0) + step["ms"]
     return {"step_ms": float(median.group(1)) if median else None,
             "arena": mem.group(1) if mem else "?",
-            "persistent": mem.group(2) if mem else "?"}
+            "persistent": mem.group(2) if mem else "?",
+            "kernel_ms": dict(sorted(by_kernel.items(), key=lambda kv: -kv[1]))}
 
 
 def main():
@@ -82,6 +89,12 @@ def main():
               f"{ratio} | {m['arena']} | {m['persistent']} | "
               f"{t.get('peak_GiB', 'not measured')} | "
               f"{t.get('reserved_GiB', 'not measured')} |")
+    print()
+    print("Device time by kernel (ms per step, the five largest):")
+    for n in names:
+        k = results[n]["mlg"].get("kernel_ms", {})
+        top = ", ".join(f"{name} {ms:.1f}" for name, ms in list(k.items())[:5])
+        print(f"- {n}: {top} (all kernels {sum(k.values()):.1f})")
     if args.json:
         json.dump(results, open(args.json, "w"), indent=1)
 

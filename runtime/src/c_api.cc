@@ -158,6 +158,7 @@ void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options) {
   options->backend = MLG_RT_BACKEND_CPU;
   options->poison = 0;
   options->naive_gemm = 0;
+  options->profile = 0;
 }
 
 mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
@@ -171,6 +172,7 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
                                                       : Backend::Cpu;
   o.poison = options->poison != 0;
   o.cpu.naiveGemm = options->naive_gemm != 0;
+  o.profile = options->profile != 0;
   auto s = std::make_unique<mlg_rt_session>();
   if (mlg_rt_status_t st =
           wrap(Session::create(program->program, o, &s->session)))
@@ -184,6 +186,16 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
 
 const char *mlg_rt_session_device(const mlg_rt_session_t *s) {
   return s->device.c_str();
+}
+
+mlg_rt_status_t mlg_rt_session_write_profile(mlg_rt_session_t *s,
+                                             const char *path) {
+  if (!path)
+    return new mlg_rt_status{"no profile path given"};
+  std::string json;
+  if (mlg_rt_status_t st = wrap(s->session->profileJson(&json)))
+    return st;
+  return wrap(writeFileAtomically(path, json));
 }
 
 void mlg_rt_session_release(mlg_rt_session_t *session) { delete session; }

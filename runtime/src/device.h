@@ -45,6 +45,11 @@ public:
   virtual Status runStep(size_t index, cpu::KernelCall &call) = 0;
   /// Waits for every enqueued step; reports the first failure.
   virtual Status synchronize() = 0;
+  /// Times every step from now on (events around each on the device);
+  /// `addStepTimes` adds each step's milliseconds since the last call to
+  /// `ms` (one entry a step) after a synchronization.
+  virtual Status enableProfile(size_t steps) = 0;
+  virtual Status addStepTimes(std::vector<double> &ms) = 0;
 };
 
 /// The CUDA device 0, or an error saying why there is none (a build without

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <set>
@@ -165,7 +166,46 @@ Status Session::downloadPersistents() const {
 Status Session::prepare() {
   MLG_RT_RETURN_IF_ERROR(
       checkForCpu(*program_, options_.cpu, &calls_, &kernels_));
+  if (options_.profile) {
+    stepMs_.assign(calls_.size(), 0.0);
+    if (device_)
+      MLG_RT_RETURN_IF_ERROR(device_->enableProfile(calls_.size()));
+  }
   return device_ ? device_->prepare(*program_, calls_) : Status();
+}
+
+Status Session::profileJson(std::string *out) {
+  if (!options_.profile)
+    return Status::error("the session was made without profiling");
+  if (device_)
+    MLG_RT_RETURN_IF_ERROR(device_->addStepTimes(stepMs_));
+  const Program &p = *program_;
+  auto quoted = [](const std::string &v) {
+    std::string q = "\"";
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\')
+        q += '\\';
+      if (uint8_t(ch) >= 0x20)
+        q += ch;
+    }
+    return q + "\"";
+  };
+  double runs = double(std::max<uint64_t>(runs_, 1)), total = 0;
+  for (double ms : stepMs_)
+    total += ms;
+  std::string j = "{\"version\": 1, \"program\": " + quoted(p.name) +
+                  ", \"device\": " +
+                  quoted(device_ ? device_->describe() : "CPU") +
+                  ", \"runs\": " + std::to_string(runs_) +
+                  ", \"step_ms\": " + std::to_string(total / runs) +
+                  ", \"steps\": [";
+  for (size_t i = 0; i < stepMs_.size(); ++i)
+    j += std::string(i ? ",\n " : "\n ") + "{\"index\": " + std::to_string(i) +
+         ", \"kernel\": " + quoted(p.steps[i].kernel) +
+         ", \"name\": " + quoted(p.steps[i].name) +
+         ", \"ms\": " + std::to_string(stepMs_[i] / runs) + "}";
+  *out = j + "]}\n";
+  return Status();
 }
 
 Status checkForCpu(const Program &p, const cpu::CpuOptions &options,
@@ -384,7 +424,12 @@ Status Session::run() {
   }
   for (size_t i = 0; i < calls_.size(); ++i) {
     const StepInfo &step = p.steps[i];
+    auto start = std::chrono::steady_clock::now();
     MLG_RT_RETURN_IF_ERROR(kernels_[i]->run(bindStep(i)));
+    if (!stepMs_.empty())
+      stepMs_[i] += std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
     if (options_.poison) {
       for (auto [offset, bytes] : step.release)
         std::memset(arena_ + offset, 0xff, bytes);
@@ -418,6 +463,8 @@ Status Session::runOnDevice() {
     }
   }
   MLG_RT_RETURN_IF_ERROR(device_->synchronize());
+  if (!stepMs_.empty())
+    MLG_RT_RETURN_IF_ERROR(device_->addStepTimes(stepMs_));
   ++runs_;
   return Status();
 }

@@ -29,6 +29,8 @@ struct SessionOptions {
   bool poison = false;
   /// Where memory lives and steps run: the host, or CUDA device 0.
   Backend backend = Backend::Cpu;
+  /// Time every step of every run (see Session::profileJson).
+  bool profile = false;
   cpu::CpuOptions cpu;
 };
 
@@ -77,6 +79,10 @@ public:
   Status readOutput(size_t index, void *data, size_t bytes) const;
 
   MemoryStats memory() const { return program_->memory(); }
+  /// With SessionOptions::profile: every step's kernel, name and mean time
+  /// over the runs so far (device time between events on a device, host
+  /// time on the CPU) as JSON, for the cost model and for people.
+  Status profileJson(std::string *out);
   /// The device the session runs on, or null on the host.
   const Device *device() const { return device_.get(); }
   uint64_t runs() const { return runs_; }
@@ -113,6 +119,8 @@ private:
   std::vector<std::string> staged_;
   std::vector<bool> staged_set_;
   uint64_t runs_ = 0;
+  /// With a profile: each step's total milliseconds over the runs.
+  std::vector<double> stepMs_;
 };
 
 /// The number of classes of the program's `labels` input: the class axis of

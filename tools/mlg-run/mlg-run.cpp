@@ -55,6 +55,8 @@ Options of `run`:
   --naive-gemm             plain loops instead of BLAS for matrix products
   --backend=cpu|cuda       where the program runs (default cpu): cuda runs
                            every step on GPU 0 (an error where there is none)
+  --profile=FILE.json      time every step of every run (device time on a
+                           GPU) and write each step's mean as JSON
 
 Options of `train` (PROGRAM is a training step: compiled with
 --mlg-build-training-step; inputs: the model's and `labels`; output: `loss`;
@@ -214,6 +216,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 0, runs = 1, randomSeed = 0, intRange = 2;
   bool random = false, poison = false, naive = false;
   mlg_rt_backend_t backend = MLG_RT_BACKEND_CPU;
+  std::string profile;
   std::vector<std::pair<std::string, std::string>> inputs;
   for (size_t i = 2; i < args.size(); ++i) {
     const std::string &a = args[i];
@@ -257,6 +260,10 @@ int main(int argc, char **argv) {
     } else if (const char *v = value("--backend=")) {
       if (!parseBackend(v, &backend))
         return usageError("--backend is cpu or cuda");
+    } else if (const char *v = value("--profile=")) {
+      profile = v;
+      if (profile.empty())
+        return usageError("--profile needs a file");
     } else {
       return usageError("unknown option '" + a + "'");
     }
@@ -294,6 +301,7 @@ int main(int argc, char **argv) {
   options.poison = poison;
   options.naive_gemm = naive;
   options.backend = backend;
+  options.profile = !profile.empty();
   mlg_rt_session_t *session = nullptr;
   mlg_rt_status_t status = mlg_rt_session_create(program, &options, &session);
   mlg_rt_program_release(program);
@@ -334,6 +342,8 @@ int main(int argc, char **argv) {
   if (!status && !saveWeights.empty())
     status = mlg_rt_session_save_weights(session, weights.c_str(),
                                          saveWeights.c_str());
+  if (!status && !profile.empty())
+    status = mlg_rt_session_write_profile(session, profile.c_str());
   if (status) {
     mlg_rt_session_release(session);
     return fail(status);

@@ -147,6 +147,8 @@ typedef struct mlg_rt_session_options {
   int poison;
   /* Use naive loops instead of BLAS for GEMM-shaped work. */
   int naive_gemm;
+  /* Time every step of every run (mlg_rt_session_write_profile). */
+  int profile;
 } mlg_rt_session_options_t;
 
 /* Fills the defaults: the CPU backend, no poisoning, BLAS. */
@@ -160,6 +162,10 @@ void mlg_rt_session_release(mlg_rt_session_t *session);
 /* Where the session runs: "CPU", or the GPU with its cuDNN and cuBLAS
  * versions. Valid while the session lives. */
 const char *mlg_rt_session_device(const mlg_rt_session_t *session);
+/* With options.profile: writes each step's kernel, name and mean time over
+ * the runs so far (device time on a GPU) as JSON to `path`, atomically. */
+mlg_rt_status_t mlg_rt_session_write_profile(mlg_rt_session_t *session,
+                                             const char *path);
 /* The session's program (for the queries above); valid while the session
  * lives, also after the caller released its own reference. */
 const mlg_rt_program_t *mlg_rt_session_program(const mlg_rt_session_t *session);

@@ -103,6 +103,9 @@ std::string mib(uint64_t bytes) {
 class CudaDevice final : public Device {
 public:
   ~CudaDevice() override {
+    for (cudaEvent_t e : events_)
+      if (e)
+        cudaEventDestroy(e);
     if (ctx_.scratch)
       cudaFree(ctx_.scratch);
     if (ctx_.deviceError)
@@ -203,7 +206,35 @@ public:
   }
 
   Status runStep(size_t index, cpu::KernelCall &call) override {
-    return kernels_[index]->run(call, ctx_);
+    if (events_.empty())
+      return kernels_[index]->run(call, ctx_);
+    MLG_CUDA_RETURN(cudaEventRecord(events_[2 * index], ctx_.stream));
+    MLG_RT_RETURN_IF_ERROR(kernels_[index]->run(call, ctx_));
+    MLG_CUDA_RETURN(cudaEventRecord(events_[2 * index + 1], ctx_.stream));
+    recorded_ = true;
+    return Status();
+  }
+
+  Status enableProfile(size_t steps) override {
+    events_.resize(2 * steps, nullptr);
+    for (cudaEvent_t &e : events_)
+      if (!e)
+        MLG_CUDA_RETURN(cudaEventCreate(&e));
+    return Status();
+  }
+
+  Status addStepTimes(std::vector<double> &ms) override {
+    if (!recorded_)
+      return Status();
+    MLG_RT_RETURN_IF_ERROR(synchronize());
+    ms.resize(events_.size() / 2, 0.0);
+    for (size_t i = 0; i < ms.size(); ++i) {
+      float t = 0;
+      MLG_CUDA_RETURN(cudaEventElapsedTime(&t, events_[2 * i], events_[2 * i + 1]));
+      ms[i] += double(t);
+    }
+    recorded_ = false;
+    return Status();
   }
 
   Status synchronize() override {
@@ -237,6 +268,9 @@ private:
   std::string name_;
   const Program *program_ = nullptr;
   std::vector<const KernelDef *> kernels_;
+  /// With a profile: a start and an end event per step.
+  std::vector<cudaEvent_t> events_;
+  bool recorded_ = false;
 };
 
 } // namespace
