@@ -30,11 +30,6 @@ namespace {
 // Convolution
 //===----------------------------------------------------------------------===//
 
-struct ConvGeometry {
-  Window w;
-  int64_t batch, channels, filters, group;
-};
-
 /// Checks everything but the data and fills `g`; run() calls it again.
 Status readConv(const KernelCall &c, ConvGeometry &g) {
   MLG_RT_RETURN_IF_ERROR(c.expectArity(2, 3, 1));
@@ -50,37 +45,13 @@ Status readConv(const KernelCall &c, ConvGeometry &g) {
                    "rank");
   if (!dimsFit(x) || !dimsFit(wt) || !dimsFit(y))
     return c.error("has dimensions whose product overflows");
-  auto group = c.attrs().getInt("group");
-  if (!group || *group <= 0)
-    return c.error("needs a positive group attribute");
-  g.batch = x.dim(0);
-  g.channels = x.dim(1);
-  g.filters = wt.dim(0);
-  g.group = *group;
-  if (g.channels % g.group != 0 || g.filters % g.group != 0 ||
-      wt.dim(1) != g.channels / g.group)
-    return c.error("group ", g.group, " must divide the ", g.channels,
-                   " input channels and the ", g.filters,
-                   " filters, and the weight must hold channels / group = ",
-                   g.channels / g.group, " channels, got ", wt.dim(1));
+  std::vector<int64_t> shape;
+  MLG_RT_RETURN_IF_ERROR(readConvGeometry(c, x, wt, g, shape));
   if (hasBias && (c.in[2].rank() != 1 || c.in[2].dim(0) != g.filters))
     return c.error("the bias must be [", g.filters, "]");
-  std::vector<int64_t> kernel(wt.shape->begin() + 2, wt.shape->end());
-  std::vector<int64_t> shape = {g.batch, g.filters};
-  MLG_RT_RETURN_IF_ERROR(readWindow(c, x, kernel, false, g.w, shape));
   if (shape != *y.shape)
     return c.error("the result shape is not the convolution's");
-  // The compiler's workspace: the im2col matrix of one image and one group.
-  std::optional<int64_t> bytes = wt.dim(1);
-  for (int64_t k : kernel)
-    bytes = bytes ? mulChecked(*bytes, k) : bytes;
-  for (size_t d = 2; d < shape.size(); ++d)
-    bytes = bytes ? mulChecked(*bytes, shape[d]) : bytes;
-  bytes = bytes ? mulChecked(*bytes, dtypeBytes(t)) : bytes;
-  if (!bytes || c.workspaceBytes < uint64_t(*bytes))
-    return c.error("needs a workspace of ", bytes ? *bytes : -1,
-                   " bytes for its im2col matrix, has ", c.workspaceBytes);
-  return Status();
+  return checkIm2colWorkspace(c, wt, shape, t);
 }
 
 Status checkConv(const KernelCall &c) {
@@ -95,10 +66,7 @@ Status runConv(KernelCall &c) {
   const int64_t cg = g.channels / g.group, mg = g.filters / g.group;
   const int64_t k = cg * w.kernelSize(), p = w.outSize(), inPlane = w.inSize();
   // A 1x1 window with unit strides and no padding reads the input as is.
-  bool pointwise = true;
-  for (int64_t d = 0; d < kMaxSpatial; ++d)
-    pointwise &= w.kernel[d] == 1 && w.stride[d] == 1 && w.padBegin[d] == 0 &&
-                 w.padEnd[d] == 0;
+  const bool pointwise = w.pointwise();
   bool naive = c.options && c.options->naiveGemm;
   return dispatchFloat(c.in[0].dtype, [&]<typename T>() {
     using C = ComputeOf<T>;

@@ -55,12 +55,8 @@ Status expectDimsFit(const KernelCall &c) {
 // Convolution
 //===----------------------------------------------------------------------===//
 
-/// conv_backward_data: dy [N, M, out...], weight [M, C / group, K...] ->
-/// dx [N, C, in...]. conv_backward_filter: dy, x [N, C, in...] -> dw.
-struct ConvGeometry {
-  Window w;
-  int64_t batch, channels, filters, group;
-};
+// conv_backward_data: dy [N, M, out...], weight [M, C / group, K...] ->
+// dx [N, C, in...]. conv_backward_filter: dy, x [N, C, in...] -> dw.
 
 /// Checks the three tensors of a convolution gradient (`x` the forward's
 /// input or its gradient, `wt` its weight or the weight's gradient) and the
@@ -72,35 +68,11 @@ Status readConvGrad(const KernelCall &c, const Tensor &dy, const Tensor &x,
     return c.error("needs an output gradient, input and weight [N, C, "
                    "spatial...] of one rank");
   MLG_RT_RETURN_IF_ERROR(expectDimsFit(c));
-  auto group = c.attrs().getInt("group");
-  if (!group || *group <= 0)
-    return c.error("needs a positive group attribute");
-  g.batch = x.dim(0);
-  g.channels = x.dim(1);
-  g.filters = wt.dim(0);
-  g.group = *group;
-  if (g.channels % g.group != 0 || g.filters % g.group != 0 ||
-      wt.dim(1) != g.channels / g.group)
-    return c.error("group ", g.group, " must divide the ", g.channels,
-                   " input channels and the ", g.filters,
-                   " filters, and the weight must hold channels / group = ",
-                   g.channels / g.group, " channels, got ", wt.dim(1));
-  std::vector<int64_t> kernel(wt.shape->begin() + 2, wt.shape->end());
-  std::vector<int64_t> shape = {g.batch, g.filters};
-  MLG_RT_RETURN_IF_ERROR(readWindow(c, x, kernel, false, g.w, shape));
+  std::vector<int64_t> shape;
+  MLG_RT_RETURN_IF_ERROR(readConvGeometry(c, x, wt, g, shape));
   if (shape != *dy.shape)
     return c.error("the output gradient's shape is not the convolution's");
-  // The compiler's workspace: the im2col matrix of one image and one group.
-  std::optional<int64_t> bytes = wt.dim(1);
-  for (int64_t k : kernel)
-    bytes = bytes ? mulChecked(*bytes, k) : bytes;
-  for (size_t d = 2; d < shape.size(); ++d)
-    bytes = bytes ? mulChecked(*bytes, shape[d]) : bytes;
-  bytes = bytes ? mulChecked(*bytes, dtypeBytes(x.dtype)) : bytes;
-  if (!bytes || c.workspaceBytes < uint64_t(*bytes))
-    return c.error("needs a workspace of ", bytes ? *bytes : -1,
-                   " bytes for its column matrix, has ", c.workspaceBytes);
-  return Status();
+  return checkIm2colWorkspace(c, wt, shape, x.dtype);
 }
 
 Status readConvBackwardData(const KernelCall &c, ConvGeometry &g) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace mlg_rt::cpu {
 
@@ -28,6 +29,38 @@ inline std::optional<PadMode> padMode(const KernelCall &c) {
   if (*m == "edge")
     return PadMode::Edge;
   return std::nullopt;
+}
+
+/// The shape `operand` padded by `pads` (ONNX order: every dimension's
+/// begin, then every end; negative pads crop) in `mode` has, into `shape`;
+/// an error for a wrong pad count, a negative or overflowing size, a
+/// reflection not shorter than its dimension or edge padding of an empty
+/// one.
+inline Status paddedShape(const KernelCall &c, const Tensor &operand,
+                          const std::vector<int64_t> &pads, PadMode mode,
+                          std::vector<int64_t> *shape) {
+  int64_t rank = operand.rank();
+  if (int64_t(pads.size()) != 2 * rank)
+    return c.error("pads has ", pads.size(),
+                   " entries, expected 2 * rank = ", 2 * rank);
+  shape->clear();
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t dim = operand.dim(d), before = pads[d], after = pads[rank + d],
+            size;
+    if (__builtin_add_overflow(dim, before, &size) ||
+        __builtin_add_overflow(size, after, &size) || size < 0)
+      return c.error("padding dimension ", d, " (size ", dim, ") by ", before,
+                     " and ", after, " gives a negative or overflowing size");
+    // One reflection (and edge's clamp) must land inside the dimension.
+    if (mode == PadMode::Reflect && (before >= dim || after >= dim) &&
+        (before > 0 || after > 0))
+      return c.error("reflect padding of dimension ", d,
+                     " must be smaller than its size ", dim);
+    if (mode == PadMode::Edge && dim == 0 && (before > 0 || after > 0))
+      return c.error("edge padding of the empty dimension ", d);
+    shape->push_back(size);
+  }
+  return Status();
 }
 
 /// The operand index that result index `o` of a dimension reads, or -1 for

@@ -230,26 +230,8 @@ Status checkPadBackward(const KernelCall &c) {
   std::optional<PadMode> mode = padMode(c);
   if (!mode)
     return c.error("needs 'mode' to be constant, reflect or edge");
-  int64_t rank = dx.rank();
-  if (int64_t(pads.size()) != 2 * rank)
-    return c.error("pads has ", pads.size(),
-                   " entries, expected 2 * rank = ", 2 * rank);
   std::vector<int64_t> shape;
-  for (int64_t d = 0; d < rank; ++d) {
-    int64_t dim = dx.dim(d), before = pads[d], after = pads[rank + d], size;
-    if (__builtin_add_overflow(dim, before, &size) ||
-        __builtin_add_overflow(size, after, &size) || size < 0)
-      return c.error("padding dimension ", d, " (size ", dim, ") by ", before,
-                     " and ", after, " gives a negative or overflowing size");
-    // One reflection (and edge's clamp) must land inside the dimension.
-    if (*mode == PadMode::Reflect && (before >= dim || after >= dim) &&
-        (before > 0 || after > 0))
-      return c.error("reflect padding of dimension ", d,
-                     " must be smaller than its size ", dim);
-    if (*mode == PadMode::Edge && dim == 0 && (before > 0 || after > 0))
-      return c.error("edge padding of the empty dimension ", d);
-    shape.push_back(size);
-  }
+  MLG_RT_RETURN_IF_ERROR(paddedShape(c, dx, pads, *mode, &shape));
   return expectDyShape(c, shape);
 }
 

@@ -51,4 +51,38 @@ Status readWindow(const KernelCall &c, const Tensor &x,
   return Status();
 }
 
+Status readConvGeometry(const KernelCall &c, const Tensor &x, const Tensor &wt,
+                        ConvGeometry &g, std::vector<int64_t> &shape) {
+  auto group = c.attrs().getInt("group");
+  if (!group || *group <= 0)
+    return c.error("needs a positive group attribute");
+  g.batch = x.dim(0);
+  g.channels = x.dim(1);
+  g.filters = wt.dim(0);
+  g.group = *group;
+  if (g.channels % g.group != 0 || g.filters % g.group != 0 ||
+      wt.dim(1) != g.channels / g.group)
+    return c.error("group ", g.group, " must divide the ", g.channels,
+                   " input channels and the ", g.filters,
+                   " filters, and the weight must hold channels / group = ",
+                   g.channels / g.group, " channels, got ", wt.dim(1));
+  std::vector<int64_t> kernel(wt.shape->begin() + 2, wt.shape->end());
+  shape = {g.batch, g.filters};
+  return readWindow(c, x, kernel, false, g.w, shape);
+}
+
+Status checkIm2colWorkspace(const KernelCall &c, const Tensor &wt,
+                            const std::vector<int64_t> &shape, DType t) {
+  std::optional<int64_t> bytes = wt.dim(1);
+  for (int64_t d = 2; d < wt.rank(); ++d)
+    bytes = bytes ? mulChecked(*bytes, wt.dim(d)) : bytes;
+  for (size_t d = 2; d < shape.size(); ++d)
+    bytes = bytes ? mulChecked(*bytes, shape[d]) : bytes;
+  bytes = bytes ? mulChecked(*bytes, dtypeBytes(t)) : bytes;
+  if (!bytes || c.workspaceBytes < uint64_t(*bytes))
+    return c.error("needs a workspace of ", bytes ? *bytes : -1,
+                   " bytes for its im2col matrix, has ", c.workspaceBytes);
+  return Status();
+}
+
 } // namespace mlg_rt::cpu

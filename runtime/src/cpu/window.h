@@ -81,6 +81,24 @@ Status readWindow(const KernelCall &c, const Tensor &x,
                   const std::vector<int64_t> &kernel, bool ceilMode, Window &w,
                   std::vector<int64_t> &shape);
 
+/// A convolution's (or its gradients') geometry: the window and the sizes.
+struct ConvGeometry {
+  Window w;
+  int64_t batch, channels, filters, group;
+};
+
+/// Reads the group of a convolution of `x` [N, C, in...] (the input, or its
+/// gradient) by `wt` [M, C / group, K...] (the weight, or its gradient),
+/// checks that the group divides channels and filters, fills `g` and
+/// appends the output's shape [N, M, out...] to `shape`.
+Status readConvGeometry(const KernelCall &c, const Tensor &x, const Tensor &wt,
+                        ConvGeometry &g, std::vector<int64_t> &shape);
+
+/// Checks the step's workspace holds the im2col matrix of one image and one
+/// group of a convolution by `wt` with output `shape`, of element type `t`.
+Status checkIm2colWorkspace(const KernelCall &c, const Tensor &wt,
+                            const std::vector<int64_t> &shape, DType t);
+
 /// Per output position, the range of taps [lo, hi) of each dimension that
 /// fall inside the input, and the input coordinate of tap 0.
 struct Taps {
