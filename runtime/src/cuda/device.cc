@@ -30,7 +30,8 @@ const KernelRegistry &kernels() {
     registerTrainingKernels(r);
     registerMatMulKernels(r);
     registerReductionKernels(r);
-    registerNNKernels(r);
+    registerPoolKernels(r);
+    registerConvKernels(r);
     registerNormKernels(r);
     registerRecurrentKernels(r);
     registerTensorKernels(r);

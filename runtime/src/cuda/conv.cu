@@ -1,0 +1,475 @@
+// conv.cu - conv and its data and filter gradients through cuDNN, with the
+// CPU kernels' rules (../cpu/nn.cc, ../cpu/nn_grad.cc).
+//
+// Convolutions run through cuDNN's legacy API in NCHW (NCDHW) layout with
+// group count, cross-correlation, and float accumulation (double for f64).
+// A 1-D convolution gets a trailing spatial dimension of 1: cuDNN wants at
+// least two. cuDNN pads both ends alike: pads whose begin and end differ are
+// accepted only where the end pad changes nothing (it is never reached, so
+// the output has the size symmetric pads give); other asymmetric pads are an
+// error. f32 may use TF32 when the context allows it (Context::
+// tf32Convolutions, PyTorch's default) and runs on FMA kernels otherwise.
+// The algorithm of each convolution shape is chosen once per process by
+// cuDNN's heuristics (no benchmarking) and cached: the best-ranked one whose
+// workspace is at most what the step's planned workspace (sized for the
+// CPU's im2col) or a backend scratch buffer of bounded size can give; the
+// scratch (scratchBuffer) grows once to the largest need and is then reused.
+// The bias is added by a kernel after the convolution; for f16 and bf16 the
+// convolution's output is rounded before the bias is added (the CPU rounds
+// once).
+
+#include "common.cuh"
+
+#include "../cpu/window.h"
+
+#include <algorithm>
+#include <climits>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace mlg_rt::cuda {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Convolution through cuDNN
+//===----------------------------------------------------------------------===//
+
+/// A cuDNN descriptor, destroyed with its owner.
+template <typename H, cudnnStatus_t (*Destroy)(H)> class CudnnDesc {
+public:
+  CudnnDesc() = default;
+  CudnnDesc(const CudnnDesc &) = delete;
+  CudnnDesc &operator=(const CudnnDesc &) = delete;
+  ~CudnnDesc() {
+    if (h_)
+      Destroy(h_);
+  }
+  H get() const { return h_; }
+  H *out() { return &h_; }
+
+private:
+  H h_ = nullptr;
+};
+
+using TensorDesc =
+    CudnnDesc<cudnnTensorDescriptor_t, cudnnDestroyTensorDescriptor>;
+using FilterDesc =
+    CudnnDesc<cudnnFilterDescriptor_t, cudnnDestroyFilterDescriptor>;
+using ConvDesc = CudnnDesc<cudnnConvolutionDescriptor_t,
+                           cudnnDestroyConvolutionDescriptor>;
+
+enum class ConvPass { Forward = 0, BackwardData = 1, BackwardFilter = 2 };
+
+/// The most backend scratch one convolution's algorithm may claim (also
+/// bounded by half the free device memory when it is chosen); a step's own
+/// workspace may always be used whole.
+constexpr uint64_t kMaxConvScratch = uint64_t(1) << 30;
+
+/// The descriptors of one convolution: `x` the forward's input (or its
+/// gradient), `y` its output (or its gradient), `w` the filters (or their
+/// gradient).
+struct ConvSetup {
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc conv;
+  bool isDouble = false;
+  /// The math type the algorithm search starts from.
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  /// f32 without TF32: only FMA kernels.
+  bool fmaOnly = false;
+  /// The shape, type and math of the convolution: the algorithm cache's key.
+  std::vector<int64_t> key;
+};
+
+/// Packed NCHW strides of `dims`.
+std::vector<int> packedStrides(const std::vector<int> &dims) {
+  std::vector<int> s(dims.size(), 1);
+  for (size_t i = dims.size() - 1; i-- > 0;)
+    s[i] = s[i + 1] * dims[i + 1];
+  return s;
+}
+
+/// Fills `s` for a convolution of `x` [N, C, in...] by `wt` [M, C / group,
+/// K...] into `y` [N, M, out...] (the CPU check has accepted the shapes).
+Status setupConv(const cpu::KernelCall &c, const Context &ctx,
+                 ConvPass pass, const cpu::Tensor &x, const cpu::Tensor &wt,
+                 const cpu::Tensor &y, ConvSetup &s) {
+  auto groupAttr = c.attrs().getInt("group");
+  if (!groupAttr || *groupAttr <= 0)
+    return c.error("needs a positive group attribute");
+  int64_t group = *groupAttr;
+  std::vector<int64_t> kernel(wt.shape->begin() + 2, wt.shape->end());
+  std::vector<int64_t> shape;
+  cpu::Window w;
+  MLG_RT_RETURN_IF_ERROR(cpu::readWindow(c, x, kernel, false, w, shape));
+  const int64_t spatial = x.rank() - 2, lead = cpu::kMaxSpatial - spatial;
+
+  // cuDNN pads both ends by the begin pad: right where the end pad is never
+  // reached, i.e. symmetric pads give the same output size.
+  for (int64_t d = lead; d < cpu::kMaxSpatial; ++d) {
+    if (w.padBegin[d] == w.padEnd[d])
+      continue;
+    int64_t room = w.in[d] + 2 * w.padBegin[d] -
+                   (w.kernel[d] - 1) * w.dilation[d] - 1;
+    int64_t out = room < 0 ? -1 : room / w.stride[d] + 1;
+    if (out != w.out[d])
+      return c.error("asymmetric padding (spatial dimension ", d - lead,
+                     " padded by ", w.padBegin[d], " at the beginning and ",
+                     w.padEnd[d],
+                     " at the end) is not supported by the CUDA backend yet");
+  }
+
+  // cuDNN takes int sizes and at least two spatial dimensions: a 1-D
+  // convolution gets a trailing one of size 1.
+  const int64_t dims = std::max<int64_t>(spatial, 2);
+  std::vector<int64_t> xd = {x.dim(0), x.dim(1)}, yd = {y.dim(0), y.dim(1)},
+                       wd = {wt.dim(0), wt.dim(1)};
+  std::vector<int64_t> pad, stride, dilation;
+  for (int64_t d = 0; d < dims; ++d) {
+    bool real = d < spatial;
+    int64_t wi = lead + d; // the Window dimension
+    xd.push_back(real ? w.in[wi] : 1);
+    yd.push_back(real ? w.out[wi] : 1);
+    wd.push_back(real ? w.kernel[wi] : 1);
+    pad.push_back(real ? w.padBegin[wi] : 0);
+    stride.push_back(real ? w.stride[wi] : 1);
+    dilation.push_back(real ? w.dilation[wi] : 1);
+  }
+  auto toInt = [](const std::vector<int64_t> &v, std::vector<int> &out) {
+    bool ok = true;
+    for (int64_t e : v) {
+      ok &= e >= 0 && e <= INT_MAX;
+      out.push_back(int(e));
+    }
+    return ok;
+  };
+  std::vector<int> xi, yi, wi, padI, strideI, dilationI;
+  bool fits = toInt(xd, xi) & toInt(yd, yi) & toInt(wd, wi) &
+              toInt(pad, padI) & toInt(stride, strideI) &
+              toInt(dilation, dilationI) && group <= INT_MAX;
+  for (int64_t n : {x.numel, y.numel, wt.numel})
+    fits &= n <= INT_MAX;
+  if (!fits)
+    return c.error("the CUDA backend's convolutions take tensors of fewer "
+                   "than 2^31 elements");
+
+  cudnnDataType_t data, compute = CUDNN_DATA_FLOAT;
+  switch (x.dtype) {
+  case DType::F32:
+    data = CUDNN_DATA_FLOAT;
+    s.math = ctx.tf32Convolutions ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+    s.fmaOnly = !ctx.tf32Convolutions;
+    break;
+  case DType::F64:
+    data = compute = CUDNN_DATA_DOUBLE;
+    s.isDouble = true;
+    break;
+  case DType::F16:
+    data = CUDNN_DATA_HALF; // accumulated in float, as on the CPU
+    s.math = CUDNN_TENSOR_OP_MATH;
+    break;
+  case DType::BF16:
+    data = CUDNN_DATA_BFLOAT16;
+    s.math = CUDNN_TENSOR_OP_MATH;
+    break;
+  default:
+    return c.error("the CUDA backend has no ", dtypeName(x.dtype),
+                   " version of this kernel");
+  }
+
+  const int nb = int(dims + 2);
+  MLG_CUDNN_TRY(c, cudnnCreateTensorDescriptor(s.x.out()));
+  MLG_CUDNN_TRY(c, cudnnCreateTensorDescriptor(s.y.out()));
+  MLG_CUDNN_TRY(c, cudnnCreateFilterDescriptor(s.w.out()));
+  MLG_CUDNN_TRY(c, cudnnCreateConvolutionDescriptor(s.conv.out()));
+  std::vector<int> xs = packedStrides(xi), ys = packedStrides(yi);
+  MLG_CUDNN_TRY(c, cudnnSetTensorNdDescriptor(s.x.get(), data, nb, xi.data(),
+                                              xs.data()));
+  MLG_CUDNN_TRY(c, cudnnSetTensorNdDescriptor(s.y.get(), data, nb, yi.data(),
+                                              ys.data()));
+  MLG_CUDNN_TRY(c, cudnnSetFilterNdDescriptor(s.w.get(), data,
+                                              CUDNN_TENSOR_NCHW, nb,
+                                              wi.data()));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionNdDescriptor(
+                       s.conv.get(), int(dims), padI.data(), strideI.data(),
+                       dilationI.data(), CUDNN_CROSS_CORRELATION, compute));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionGroupCount(s.conv.get(), int(group)));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionMathType(s.conv.get(), s.math));
+
+  s.key = {int64_t(pass), int64_t(x.dtype), int64_t(s.math), group};
+  for (const std::vector<int64_t> *v : {&xd, &yd, &wd, &pad, &stride,
+                                        &dilation})
+    s.key.insert(s.key.end(), v->begin(), v->end());
+  return Status();
+}
+
+/// The algorithm chosen for a convolution shape, with its math type and
+/// workspace.
+struct ConvAlgo {
+  int algo = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  size_t workspace = 0;
+};
+
+/// The first of cuDNN's ranked `perf` results that runs (with FMA kernels
+/// only, for f32 without TF32) and whose workspace is at most `limit`; if
+/// none fits, the one needing the least workspace. `sizeOf(algo, &bytes)`
+/// asks cuDNN for an algorithm's workspace under the math type set on the
+/// descriptor.
+template <typename Perf, typename SizeFn>
+Status pickAlgo(const cpu::KernelCall &c, ConvSetup &s, const Perf *perf,
+                int count, uint64_t limit, SizeFn &&sizeOf, ConvAlgo &out) {
+  bool any = false;
+  for (int i = 0; i < count; ++i) {
+    const Perf &p = perf[i];
+    if (p.status != CUDNN_STATUS_SUCCESS)
+      continue;
+    cudnnMathType_t math = p.mathType;
+    if (s.fmaOnly) {
+      if (math == CUDNN_TENSOR_OP_MATH ||
+          math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+        continue;
+      math = CUDNN_FMA_MATH;
+    }
+    if (cudnnSetConvolutionMathType(s.conv.get(), math) !=
+        CUDNN_STATUS_SUCCESS)
+      continue;
+    size_t bytes = 0;
+    if (sizeOf(p.algo, &bytes) != CUDNN_STATUS_SUCCESS)
+      continue;
+    ConvAlgo a{int(p.algo), math, bytes};
+    if (bytes <= limit) {
+      out = a;
+      return Status();
+    }
+    if (!any || bytes < out.workspace)
+      out = a;
+    any = true;
+  }
+  if (!any)
+    return c.error("cuDNN offers no algorithm for this convolution");
+  return Status();
+}
+
+/// The cached algorithm of the convolution `s` describes, chosen by cuDNN's
+/// heuristics on first use of its shape (per process, whatever the session).
+Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
+                  ConvSetup &s, ConvAlgo &out) {
+  static std::mutex mutex;
+  static std::map<std::vector<int64_t>, ConvAlgo> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(s.key);
+  if (it != cache.end()) {
+    out = it->second;
+    return Status();
+  }
+
+  // The workspace an algorithm may need: the step's, or scratch bounded by
+  // kMaxConvScratch and half the free memory (the scratch already held
+  // counts as free).
+  size_t freeBytes = 0, totalBytes = 0;
+  MLG_CUDA_TRY(c, cudaMemGetInfo(&freeBytes, &totalBytes));
+  uint64_t limit = std::max<uint64_t>(
+      c.workspaceBytes,
+      std::min<uint64_t>(kMaxConvScratch, ctx.scratchBytes + freeBytes / 2));
+
+  cudnnHandle_t h = ctx.cudnn;
+  int max = 0, count = 0;
+  ConvAlgo a;
+  switch (pass) {
+  case ConvPass::Forward: {
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(max, 1)));
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithm_v7(
+                         h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(),
+                         int(perf.size()), &count, perf.data()));
+    MLG_RT_RETURN_IF_ERROR(pickAlgo(
+        c, s, perf.data(), count, limit,
+        [&](cudnnConvolutionFwdAlgo_t algo, size_t *bytes) {
+          return cudnnGetConvolutionForwardWorkspaceSize(
+              h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(), algo, bytes);
+        },
+        a));
+    break;
+  }
+  case ConvPass::BackwardData: {
+    MLG_CUDNN_TRY(c,
+                  cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(
+        size_t(std::max(max, 1)));
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                         h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(),
+                         int(perf.size()), &count, perf.data()));
+    MLG_RT_RETURN_IF_ERROR(pickAlgo(
+        c, s, perf.data(), count, limit,
+        [&](cudnnConvolutionBwdDataAlgo_t algo, size_t *bytes) {
+          return cudnnGetConvolutionBackwardDataWorkspaceSize(
+              h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(), algo, bytes);
+        },
+        a));
+    break;
+  }
+  case ConvPass::BackwardFilter: {
+    MLG_CUDNN_TRY(c,
+                  cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(
+        size_t(std::max(max, 1)));
+    MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                         h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(),
+                         int(perf.size()), &count, perf.data()));
+    MLG_RT_RETURN_IF_ERROR(pickAlgo(
+        c, s, perf.data(), count, limit,
+        [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t *bytes) {
+          return cudnnGetConvolutionBackwardFilterWorkspaceSize(
+              h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(), algo, bytes);
+        },
+        a));
+    break;
+  }
+  }
+  cache.emplace(s.key, a);
+  out = a;
+  return Status();
+}
+
+/// Sets the chosen algorithm's math type and finds its workspace: the
+/// step's when it is large enough, else backend scratch.
+Status prepareAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
+                   ConvSetup &s, ConvAlgo &a, void **workspace) {
+  MLG_RT_RETURN_IF_ERROR(chooseAlgo(c, ctx, pass, s, a));
+  MLG_CUDNN_TRY(c, cudnnSetConvolutionMathType(s.conv.get(), a.math));
+  *workspace = nullptr;
+  if (a.workspace == 0)
+    return Status();
+  if (a.workspace <= c.workspaceBytes) {
+    *workspace = c.workspace;
+    return Status();
+  }
+  return scratchBuffer(c, ctx, a.workspace, workspace);
+}
+
+/// cuDNN's alpha = 1 and beta = 0, of the scaling type of the data.
+struct Scaling {
+  float f[2] = {1.0f, 0.0f};
+  double d[2] = {1.0, 0.0};
+  const void *alpha(bool isDouble) const {
+    return isDouble ? static_cast<const void *>(&d[0]) : &f[0];
+  }
+  const void *beta(bool isDouble) const {
+    return isDouble ? static_cast<const void *>(&d[1]) : &f[1];
+  }
+};
+
+template <typename T>
+__global__ void convBiasKernel(T *y, const T *bias, int64_t filters,
+                               int64_t plane, int64_t total) {
+  MLG_CUDA_GRID_LOOP(i, total) {
+    y[i] = Elem<T>::store(Elem<T>::load(y[i]) +
+                          Elem<T>::load(bias[(i / plane) % filters]));
+  }
+}
+
+/// x, w (, bias) -> y.
+Status runConv(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &wt = c.in[1], &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  if (x.numel == 0 || wt.numel == 0) {
+    // No input channels (or an empty input inside its padding): every sum
+    // is empty. cuDNN takes no empty tensors.
+    MLG_CUDA_TRY(c, cudaMemsetAsync(y.data, 0,
+                                    size_t(y.numel) * dtypeBytes(y.dtype),
+                                    ctx.stream));
+  } else {
+    ConvSetup s;
+    MLG_RT_RETURN_IF_ERROR(
+        setupConv(c, ctx, ConvPass::Forward, x, wt, y, s));
+    ConvAlgo a;
+    void *ws = nullptr;
+    MLG_RT_RETURN_IF_ERROR(
+        prepareAlgo(c, ctx, ConvPass::Forward, s, a, &ws));
+    Scaling k;
+    MLG_CUDNN_TRY(c, cudnnConvolutionForward(
+                         ctx.cudnn, k.alpha(s.isDouble), s.x.get(), x.data,
+                         s.w.get(), wt.data, s.conv.get(),
+                         cudnnConvolutionFwdAlgo_t(a.algo), ws, a.workspace,
+                         k.beta(s.isDouble), s.y.get(), y.data));
+  }
+  if (c.in.size() < 3)
+    return Status();
+  const cpu::Tensor &bias = c.in[2];
+  int64_t filters = y.dim(1), plane = y.numel / (y.dim(0) * filters);
+  return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    convBiasKernel<T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                        ctx.stream>>>(y.as<T>(), bias.as<T>(), filters, plane,
+                                      y.numel);
+    return checkLaunch(c, "convBiasKernel");
+  });
+}
+
+/// dy, w -> dx.
+Status runConvBackwardData(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dy = c.in[0], &wt = c.in[1], &dx = c.out[0];
+  if (dx.numel == 0)
+    return Status();
+  if (dy.numel == 0 || wt.numel == 0) {
+    // Nothing flows back (cuDNN takes no empty tensors).
+    MLG_CUDA_TRY(c, cudaMemsetAsync(dx.data, 0,
+                                    size_t(dx.numel) * dtypeBytes(dx.dtype),
+                                    ctx.stream));
+    return Status();
+  }
+  ConvSetup s;
+  MLG_RT_RETURN_IF_ERROR(
+      setupConv(c, ctx, ConvPass::BackwardData, dx, wt, dy, s));
+  ConvAlgo a;
+  void *ws = nullptr;
+  MLG_RT_RETURN_IF_ERROR(
+      prepareAlgo(c, ctx, ConvPass::BackwardData, s, a, &ws));
+  Scaling k;
+  MLG_CUDNN_TRY(c, cudnnConvolutionBackwardData(
+                       ctx.cudnn, k.alpha(s.isDouble), s.w.get(), wt.data,
+                       s.y.get(), dy.data, s.conv.get(),
+                       cudnnConvolutionBwdDataAlgo_t(a.algo), ws, a.workspace,
+                       k.beta(s.isDouble), s.x.get(), dx.data));
+  return Status();
+}
+
+/// dy, x -> dw.
+Status runConvBackwardFilter(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &dy = c.in[0], &x = c.in[1], &dw = c.out[0];
+  if (dw.numel == 0)
+    return Status();
+  if (dy.numel == 0 || x.numel == 0) {
+    // An empty sum over the batch and the output positions.
+    MLG_CUDA_TRY(c, cudaMemsetAsync(dw.data, 0,
+                                    size_t(dw.numel) * dtypeBytes(dw.dtype),
+                                    ctx.stream));
+    return Status();
+  }
+  ConvSetup s;
+  MLG_RT_RETURN_IF_ERROR(
+      setupConv(c, ctx, ConvPass::BackwardFilter, x, dw, dy, s));
+  ConvAlgo a;
+  void *ws = nullptr;
+  MLG_RT_RETURN_IF_ERROR(
+      prepareAlgo(c, ctx, ConvPass::BackwardFilter, s, a, &ws));
+  Scaling k;
+  MLG_CUDNN_TRY(c, cudnnConvolutionBackwardFilter(
+                       ctx.cudnn, k.alpha(s.isDouble), s.x.get(), x.data,
+                       s.y.get(), dy.data, s.conv.get(),
+                       cudnnConvolutionBwdFilterAlgo_t(a.algo), ws,
+                       a.workspace, k.beta(s.isDouble), s.w.get(), dw.data));
+  return Status();
+}
+
+} // namespace
+
+void registerConvKernels(KernelRegistry &r) {
+  r.add({"conv", runConv});
+  r.add({"conv_backward_data", runConvBackwardData});
+  r.add({"conv_backward_filter", runConvBackwardFilter});
+}
+
+} // namespace mlg_rt::cuda
