@@ -2,15 +2,20 @@
 """mlg's training steps on the CUDA backend beside PyTorch's, on one GPU.
 
   compare_pytorch.py BUNDLE_DIR [--models a,b] [--steps 20] [--json OUT]
+                     [--mlg-flags "--conv-algo=heuristic ..."] [--no-pytorch]
 
 Runs on the GPU machine, from a folder made by bench/gpu/bundle.sh --bench:
 for each model, mlg-run runs its compiled training step (SGD with momentum
 0.9; CNNs at batch 128, Inception-v3 at 299x299, the LSTM at sequence 1000
 and batch 64, the Transformer at batch 32 and sequence 512) steps + 2 times
 on random data from seeded weights, and reports the median step time after
-two warm-up steps and the memory the program states (arena + persistent);
-then ../shared/bench/pytorch_baseline.py (copied into the bundle) measures
-PyTorch on the same models. Prints a markdown table and writes JSON.
+two warm-up steps (the second records the CUDA graph the others replay), the
+memory the program states (arena + persistent), the backend's scratch, and
+the device memory the driver counts in use (cudaMemGetInfo); a second run of
+3 steps with --profile gives the device time by kernel (profiling launches
+step by step, so its times are not the step time). Then
+../shared/bench/pytorch_baseline.py (copied into the bundle) measures PyTorch
+on the same models. Prints a markdown table and writes JSON.
 """
 import argparse
 import json
@@ -26,27 +31,35 @@ MODELS = {  # name: (int range of random inputs and labels)
 }
 
 
-def run_mlg(bundle, name, steps):
+def run_mlg(bundle, name, steps, flags):
     prog = os.path.join(bundle, "programs", f"{name}-train.mlgp")
     if not os.path.exists(prog):
         return {"error": "not compiled"}
     profile = f"/tmp/{name}-profile.json"
     cmd = [os.path.join(bundle, "bin", "mlg-run"), "run", prog, "--seed=0",
            "--random-inputs=1", f"--int-range={MODELS[name]}",
-           "--backend=cuda", f"--runs={steps + 2}", f"--profile={profile}"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+           "--backend=cuda"] + flags
+    r = subprocess.run(cmd + [f"--runs={steps + 2}"], capture_output=True,
+                       text=True)
     if r.returncode != 0:
         return {"error": (r.stderr or r.stdout).strip()[-300:]}
     median = re.search(r"median ([0-9.]+) ms", r.stdout)
     mem = re.search(r"memory: arena (.*?) \(.*\), persistent (.*?), constants", r.stdout)
-    # Device time by kernel, from the profile (means over all runs).
+    dev = re.search(r"device memory: program (.*?) \+ backend scratch (.*?) = "
+                    r"(.*?); the driver counts (.*?) in use", r.stdout)
+    # Device time by kernel, from a profiled run (means over its runs).
     by_kernel = {}
-    if os.path.exists(profile):
+    p = subprocess.run(cmd + ["--runs=3", f"--profile={profile}"],
+                       capture_output=True, text=True)
+    if p.returncode == 0 and os.path.exists(profile):
         for step in json.load(open(profile))["steps"]:
             by_kernel[step["kernel"]] = by_kernel.get(step["kernel"], 0) + step["ms"]
     return {"step_ms": float(median.group(1)) if median else None,
             "arena": mem.group(1) if mem else "?",
             "persistent": mem.group(2) if mem else "?",
+            "scratch": dev.group(2) if dev else "?",
+            "total": dev.group(3) if dev else "?",
+            "driver_in_use": dev.group(4) if dev else "?",
             "kernel_ms": dict(sorted(by_kernel.items(), key=lambda kv: -kv[1]))}
 
 
@@ -56,10 +69,16 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--json")
+    ap.add_argument("--mlg-flags", default="",
+                    help="more mlg-run flags, e.g. --conv-algo=heuristic")
+    ap.add_argument("--no-pytorch", action="store_true")
     args = ap.parse_args()
     names = args.models.split(",")
-    results = {n: {"mlg": run_mlg(args.bundle, n, args.steps)} for n in names}
+    results = {n: {"mlg": run_mlg(args.bundle, n, args.steps,
+                                  args.mlg_flags.split())} for n in names}
     baseline = os.path.join(args.bundle, "pytorch_baseline.py")
+    if args.no_pytorch:
+        baseline = ""
     torch_json = "/tmp/pytorch_baseline.json"
     if os.path.exists(baseline):
         r = subprocess.run([sys.executable, baseline, "--models",
@@ -76,19 +95,31 @@ def main():
             print("pytorch_baseline.py failed:", (r.stderr or r.stdout)[-1000:])
     print(f"GPU and PyTorch: {results.get('_pytorch', 'not measured')}")
     print("| model | mlg step (ms) | PyTorch step (ms) | time ratio | mlg arena | "
-          "mlg persistent | PyTorch peak (GiB) | PyTorch reserved (GiB) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "mlg persistent | mlg scratch | mlg total | driver count | "
+          "PyTorch peak (GiB) | PyTorch reserved (GiB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
     for n in names:
         m, t = results[n]["mlg"], results[n].get("pytorch", {})
         if "error" in m:
-            print(f"| {n} | error: {m['error']} | | | | | | |")
+            print(f"| {n} | error: {m['error']} | | | | | | | | | |")
             continue
         ms = t.get("step_ms") if isinstance(t, dict) else None
-        ratio = f"{m['step_ms'] / ms:.2f}" if ms and m["step_ms"] else "not measured"
+        ratio = "not measured"
+        if ms and m["step_ms"]:
+            ratios.append(m["step_ms"] / ms)
+            ratio = f"{ratios[-1]:.2f}"
         print(f"| {n} | {m['step_ms']:.1f} | {ms if ms else 'not measured'} | "
-              f"{ratio} | {m['arena']} | {m['persistent']} | "
+              f"{ratio} | {m['arena']} | {m['persistent']} | {m['scratch']} | "
+              f"{m['total']} | {m['driver_in_use']} | "
               f"{t.get('peak_GiB', 'not measured')} | "
               f"{t.get('reserved_GiB', 'not measured')} |")
+    if ratios:
+        geo = 1.0
+        for r in ratios:
+            geo *= r
+        print(f"\nGeometric mean of the time ratios: "
+              f"{geo ** (1 / len(ratios)):.2f} over {len(ratios)} models")
     print()
     print("Device time by kernel (ms per step, the five largest):")
     for n in names:

@@ -159,6 +159,10 @@ void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options) {
   options->poison = 0;
   options->naive_gemm = 0;
   options->profile = 0;
+  options->tf32_convolutions = 1;
+  options->tf32_gemm = 0;
+  options->measure_convolutions = 1;
+  options->cuda_graphs = 1;
 }
 
 mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
@@ -173,6 +177,10 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
   o.poison = options->poison != 0;
   o.cpu.naiveGemm = options->naive_gemm != 0;
   o.profile = options->profile != 0;
+  o.cuda.tf32Convolutions = options->tf32_convolutions != 0;
+  o.cuda.tf32Gemm = options->tf32_gemm != 0;
+  o.cuda.measureConvolutions = options->measure_convolutions != 0;
+  o.cuda.graphs = options->cuda_graphs != 0;
   auto s = std::make_unique<mlg_rt_session>();
   if (mlg_rt_status_t st =
           wrap(Session::create(program->program, o, &s->session)))
@@ -186,6 +194,14 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
 
 const char *mlg_rt_session_device(const mlg_rt_session_t *s) {
   return s->device.c_str();
+}
+
+mlg_rt_status_t mlg_rt_session_device_memory(const mlg_rt_session_t *s,
+                                             mlg_rt_device_memory_t *out) {
+  const Device *device = s->session->device();
+  if (!device)
+    return new mlg_rt_status{"the session runs on the CPU, not a device"};
+  return wrap(device->memoryUse(&out->scratch_bytes, &out->measured_bytes));
 }
 
 mlg_rt_status_t mlg_rt_session_write_profile(mlg_rt_session_t *s,

@@ -17,6 +17,7 @@
 #include "status.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,8 +44,19 @@ public:
                          const std::vector<cpu::KernelCall> &calls) = 0;
   /// Enqueues step `index`; its tensors point into device memory.
   virtual Status runStep(size_t index, cpu::KernelCall &call) = 0;
+  /// Enqueues run `runIndex` of every step: `enqueueSteps` calls runStep for
+  /// each, with the same tensors every run. Where `replayable`, a device may
+  /// record the steps' work once (after a first run that settles its caches)
+  /// and replay the record instead of calling `enqueueSteps` again; what
+  /// differs between runs (the run index random ops draw with) is read on
+  /// the device.
+  virtual Status runSteps(uint64_t runIndex, bool replayable,
+                          const std::function<Status()> &enqueueSteps) = 0;
   /// Waits for every enqueued step; reports the first failure.
   virtual Status synchronize() = 0;
+  /// The device's own buffers beyond the program's (`scratch`), and the
+  /// device memory taken since it was set up as the driver counts it.
+  virtual Status memoryUse(uint64_t *scratch, uint64_t *measured) const = 0;
   /// Times every step from now on (events around each on the device);
   /// `addStepTimes` adds each step's milliseconds since the last call to
   /// `ms` (one entry a step) after a synchronization.
@@ -52,9 +64,25 @@ public:
   virtual Status addStepTimes(std::vector<double> &ms) = 0;
 };
 
+/// How the CUDA device computes f32 products and chooses convolution
+/// algorithms.
+struct CudaOptions {
+  /// TF32 tensor cores in cuDNN convolutions (PyTorch's default).
+  bool tf32Convolutions = true;
+  /// TF32 in cuBLAS matrix products (off, as PyTorch's default).
+  bool tf32Gemm = false;
+  /// Each convolution shape's algorithm timed on first use (as PyTorch's
+  /// cudnn.benchmark) rather than taken from cuDNN's heuristics.
+  bool measureConvolutions = true;
+  /// From the second run on, every run replays one CUDA graph of the steps
+  /// (not while profiling or poisoning).
+  bool graphs = true;
+};
+
 /// The CUDA device 0, or an error saying why there is none (a build without
 /// CUDA, no driver, no GPU).
-Status createCudaDevice(std::unique_ptr<Device> *out);
+Status createCudaDevice(const CudaOptions &options,
+                        std::unique_ptr<Device> *out);
 
 } // namespace mlg_rt
 

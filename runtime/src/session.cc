@@ -52,7 +52,7 @@ Status Session::create(std::shared_ptr<const Program> program,
   const Program &p = *s->program_;
 
   if (options.backend == Backend::Cuda)
-    MLG_RT_RETURN_IF_ERROR(createCudaDevice(&s->device_));
+    MLG_RT_RETURN_IF_ERROR(createCudaDevice(options.cuda, &s->device_));
   Device *device = s->device_.get();
 
   // Refuse what the machine cannot hold rather than be killed for it (a
@@ -451,17 +451,23 @@ Status Session::runOnDevice() {
     MLG_RT_RETURN_IF_ERROR(device_->copyToDevice(
         dataOf(p.inputs[i].tensor), staged_[i].data(), staged_[i].size()));
   }
-  for (size_t i = 0; i < calls_.size(); ++i) {
-    const StepInfo &step = p.steps[i];
-    MLG_RT_RETURN_IF_ERROR(device_->runStep(i, bindStep(i)));
-    if (options_.poison) {
-      for (auto [offset, bytes] : step.release)
-        MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + offset, 0xff, bytes));
-      if (step.hasWorkspace)
-        MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + step.workspaceOffset,
-                                             0xff, step.workspaceBytes));
+  auto enqueueSteps = [&]() -> Status {
+    for (size_t i = 0; i < calls_.size(); ++i) {
+      const StepInfo &step = p.steps[i];
+      MLG_RT_RETURN_IF_ERROR(device_->runStep(i, bindStep(i)));
+      if (options_.poison) {
+        for (auto [offset, bytes] : step.release)
+          MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + offset, 0xff, bytes));
+        if (step.hasWorkspace)
+          MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + step.workspaceOffset,
+                                               0xff, step.workspaceBytes));
+      }
     }
-  }
+    return Status();
+  };
+  bool replayable = options_.cuda.graphs && !options_.poison &&
+                    !options_.profile;
+  MLG_RT_RETURN_IF_ERROR(device_->runSteps(runs_, replayable, enqueueSteps));
   MLG_RT_RETURN_IF_ERROR(device_->synchronize());
   if (!stepMs_.empty())
     MLG_RT_RETURN_IF_ERROR(device_->addStepTimes(stepMs_));

@@ -32,6 +32,7 @@ struct SessionOptions {
   /// Time every step of every run (see Session::profileJson).
   bool profile = false;
   cpu::CpuOptions cpu;
+  CudaOptions cuda;
 };
 
 class Session {

@@ -57,6 +57,16 @@ Options of `run`:
                            every step on GPU 0 (an error where there is none)
   --profile=FILE.json      time every step of every run (device time on a
                            GPU) and write each step's mean as JSON
+  --tf32=conv|all|none     on CUDA, where f32 products may use TF32 tensor
+                           cores: convolutions only (default, as PyTorch),
+                           also matrix products, or nowhere
+  --conv-algo=measure|heuristic
+                           on CUDA, choose each convolution's algorithm by
+                           timing the candidates on first use (default, as
+                           PyTorch's cudnn.benchmark) or by cuDNN's heuristics
+  --cuda-graph=on|off      on CUDA, replay every run after the first as one
+                           recorded CUDA graph (default on; off while
+                           profiling or poisoning)
 
 Options of `train` (PROGRAM is a training step: compiled with
 --mlg-build-training-step; inputs: the model's and `labels`; output: `loss`;
@@ -94,7 +104,7 @@ each run is one step that updates the weights in place):
                            program's number of classes)
   --synthetic-batches=K    distinct synthetic batches, reused in turn
                            (default: 8, fewer if they would take over 512 MiB)
-  --poison, --naive-gemm, --backend
+  --poison, --naive-gemm, --backend, --tf32, --conv-algo, --cuda-graph
                            as for `run`
 
 Options of `eval` (PROGRAM is compiled from an inference model whose output
@@ -103,7 +113,7 @@ is the logits [B, C]):
   --data=fashion-mnist[:DIR][:test|:train]
                            the images and labels (default: the test split);
                            a last partial batch is padded, its padding ignored
-  --poison, --naive-gemm, --backend
+  --poison, --naive-gemm, --backend, --tf32, --conv-algo, --cuda-graph
                            as for `run`
   Prints `accuracy: A (n of N)`: the share of samples whose largest logit is
   their label's.
@@ -170,6 +180,38 @@ bool parseBackend(const std::string &text, mlg_rt_backend_t *out) {
   return true;
 }
 
+int parseCudaFlag(const std::string &arg, CudaFlags *flags) {
+  if (arg.rfind("--tf32=", 0) == 0) {
+    std::string v = arg.substr(7);
+    if (v != "conv" && v != "all" && v != "none") {
+      usageError("--tf32 is conv, all or none");
+      return -1;
+    }
+    flags->tf32Convolutions = v != "none";
+    flags->tf32Gemm = v == "all";
+    return 1;
+  }
+  if (arg.rfind("--conv-algo=", 0) == 0) {
+    std::string v = arg.substr(12);
+    if (v != "measure" && v != "heuristic") {
+      usageError("--conv-algo is measure or heuristic");
+      return -1;
+    }
+    flags->measureConvolutions = v == "measure";
+    return 1;
+  }
+  if (arg.rfind("--cuda-graph=", 0) == 0) {
+    std::string v = arg.substr(13);
+    if (v != "on" && v != "off") {
+      usageError("--cuda-graph is on or off");
+      return -1;
+    }
+    flags->graphs = v == "on";
+    return 1;
+  }
+  return 0;
+}
+
 bool parseUnsigned(const std::string &text, uint64_t *out) {
   if (text.empty())
     return false;
@@ -217,6 +259,7 @@ int main(int argc, char **argv) {
   bool random = false, poison = false, naive = false;
   mlg_rt_backend_t backend = MLG_RT_BACKEND_CPU;
   std::string profile;
+  CudaFlags cudaFlags;
   std::vector<std::pair<std::string, std::string>> inputs;
   for (size_t i = 2; i < args.size(); ++i) {
     const std::string &a = args[i];
@@ -226,7 +269,10 @@ int main(int argc, char **argv) {
     };
     if (command != "run")
       return usageError("'info' takes no options");
-    if (const char *v = value("--weights=")) {
+    if (int r = parseCudaFlag(a, &cudaFlags)) {
+      if (r < 0)
+        return 1;
+    } else if (const char *v = value("--weights=")) {
       weights = v;
     } else if (const char *v = value("--seed=")) {
       if (!parseUnsigned(v, &seed))
@@ -302,6 +348,7 @@ int main(int argc, char **argv) {
   options.naive_gemm = naive;
   options.backend = backend;
   options.profile = !profile.empty();
+  cudaFlags.applyTo(&options);
   mlg_rt_session_t *session = nullptr;
   mlg_rt_status_t status = mlg_rt_session_create(program, &options, &session);
   mlg_rt_program_release(program);
@@ -357,6 +404,20 @@ int main(int argc, char **argv) {
   mlg_rt_memory_stats_t m;
   mlg_rt_session_memory(session, &m);
   printMemory(m);
+  if (backend != MLG_RT_BACKEND_CPU) {
+    mlg_rt_device_memory_t d;
+    if (mlg_rt_status_t s = mlg_rt_session_device_memory(session, &d)) {
+      mlg_rt_session_release(session);
+      return fail(s);
+    }
+    uint64_t program = m.arena_bytes + m.persistent_bytes + m.constant_bytes;
+    std::printf("device memory: program %s + backend scratch %s = %s; the "
+                "driver counts %s in use\n",
+                mlg_rt::formatBytes(program).c_str(),
+                mlg_rt::formatBytes(d.scratch_bytes).c_str(),
+                mlg_rt::formatBytes(program + d.scratch_bytes).c_str(),
+                mlg_rt::formatBytes(d.measured_bytes).c_str());
+  }
   std::printf("peak resident memory of mlg-run: %s\n",
               mlg_rt::formatBytes(peakResidentBytes()).c_str());
   mlg_rt_session_release(session);

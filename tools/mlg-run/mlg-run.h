@@ -25,6 +25,23 @@ bool parseUnsigned(const std::string &text, uint64_t *out);
 /// "cpu" or "cuda" as a backend; false for anything else.
 bool parseBackend(const std::string &text, mlg_rt_backend_t *out);
 
+/// How the CUDA backend computes: --tf32=, --conv-algo=, --cuda-graph=.
+struct CudaFlags {
+  bool tf32Convolutions = true, tf32Gemm = false, measureConvolutions = true,
+       graphs = true;
+
+  void applyTo(mlg_rt_session_options_t *options) const {
+    options->cuda_graphs = graphs;
+    options->tf32_convolutions = tf32Convolutions;
+    options->tf32_gemm = tf32Gemm;
+    options->measure_convolutions = measureConvolutions;
+  }
+};
+
+/// 1 if `arg` is a CUDA flag (parsed into `flags`), 0 if it is another
+/// option, -1 if its value is wrong (after printing the error).
+int parseCudaFlag(const std::string &arg, CudaFlags *flags);
+
 /// The process's peak resident memory in bytes.
 uint64_t peakResidentBytes();
 

@@ -67,6 +67,7 @@ struct Options {
            classes = 0, syntheticBatches = 0; // 0: as many as fit, up to 8
   bool haveSeed = false, poison = false, naive = false;
   mlg_rt_backend_t backend = MLG_RT_BACKEND_CPU;
+  CudaFlags cuda;
 };
 
 /// Parses `args` (the program path first). `train` accepts train's options.
@@ -92,7 +93,8 @@ int parseOptions(const std::vector<std::string> &args, bool train, Options *o) {
       return -1;
     };
     int n = 0;
-    if (const char *v = value("--weights=")) {
+    if ((n = parseCudaFlag(a, &o->cuda))) {
+    } else if (const char *v = value("--weights=")) {
       o->weights = v;
     } else if ((n = number("--seed=", &o->seed, false))) {
       o->haveSeed = true;
@@ -191,6 +193,7 @@ int open(const Options &o, Runner *r) {
   options.poison = o.poison;
   options.naive_gemm = o.naive;
   options.backend = o.backend;
+  o.cuda.applyTo(&options);
   if (mlg_rt_status_t s =
           mlg_rt_session_create(r->program, &options, &r->session))
     return fail(s);

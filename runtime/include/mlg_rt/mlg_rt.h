@@ -149,9 +149,20 @@ typedef struct mlg_rt_session_options {
   int naive_gemm;
   /* Time every step of every run (mlg_rt_session_write_profile). */
   int profile;
+  /* CUDA: f32 convolutions may use TF32 tensor cores (PyTorch's default). */
+  int tf32_convolutions;
+  /* CUDA: f32 matrix products may use TF32 (off, as in PyTorch). */
+  int tf32_gemm;
+  /* CUDA: choose each convolution's algorithm by timing the candidates on
+   * first use (as PyTorch's cudnn.benchmark); else cuDNN's heuristics. */
+  int measure_convolutions;
+  /* CUDA: from the second run on, replay the steps as one recorded CUDA
+   * graph (not while profiling or poisoning). */
+  int cuda_graphs;
 } mlg_rt_session_options_t;
 
-/* Fills the defaults: the CPU backend, no poisoning, BLAS. */
+/* Fills the defaults: the CPU backend, no poisoning, BLAS; on CUDA, TF32 in
+ * convolutions only, measured convolution algorithms, CUDA graphs. */
 void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options);
 
 /* Allocates the program's memory and checks every step against the backend. */
@@ -166,6 +177,20 @@ const char *mlg_rt_session_device(const mlg_rt_session_t *session);
  * the runs so far (device time on a GPU) as JSON to `path`, atomically. */
 mlg_rt_status_t mlg_rt_session_write_profile(mlg_rt_session_t *session,
                                              const char *path);
+typedef struct mlg_rt_device_memory {
+  /* The backend's own device buffers beyond the program's (convolution
+   * workspaces, partial sums), kept across runs. */
+  uint64_t scratch_bytes;
+  /* Device memory taken since the session's device was set up, as
+   * cudaMemGetInfo sees it: the program's buffers, the scratch, and what
+   * cuDNN and cuBLAS allocated. */
+  uint64_t measured_bytes;
+} mlg_rt_device_memory_t;
+
+/* On a device: its memory beyond the program's stated figures, and all of
+ * it as the driver counts it. An error for a session on the CPU. */
+mlg_rt_status_t mlg_rt_session_device_memory(const mlg_rt_session_t *session,
+                                             mlg_rt_device_memory_t *out);
 /* The session's program (for the queries above); valid while the session
  * lives, also after the caller released its own reference. */
 const mlg_rt_program_t *mlg_rt_session_program(const mlg_rt_session_t *session);

@@ -4,12 +4,14 @@
 #ifndef MLG_RT_SRC_CUDA_COMMON_CUH
 #define MLG_RT_SRC_CUDA_COMMON_CUH
 
+#include "fast_div.h"
 #include "kernels.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace mlg_rt::cuda {
 
@@ -55,6 +57,20 @@ Status dispatchFloat(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
     return c.error("the CUDA backend has no ", dtypeName(dtype),
                    " version of this kernel");
   }
+}
+
+/// A vector of V elements of T loaded or stored in one 16-byte access.
+template <typename T> struct alignas(16) Vec16 {
+  static constexpr int size = 16 / sizeof(T);
+  T v[size];
+};
+
+/// Whether every pointer is aligned for Vec16 accesses.
+inline bool aligned16(std::initializer_list<const void *> ptrs) {
+  for (const void *p : ptrs)
+    if (reinterpret_cast<uintptr_t>(p) % 16 != 0)
+      return false;
+  return true;
 }
 
 /// Threads per block of the elementwise kernels.

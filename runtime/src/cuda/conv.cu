@@ -9,11 +9,14 @@
 // the output has the size symmetric pads give); other asymmetric pads are an
 // error. f32 may use TF32 when the context allows it (Context::
 // tf32Convolutions, PyTorch's default) and runs on FMA kernels otherwise.
-// The algorithm of each convolution shape is chosen once per process by
-// cuDNN's heuristics (no benchmarking) and cached: the best-ranked one whose
-// workspace is at most what the step's planned workspace (sized for the
-// CPU's im2col) or a backend scratch buffer of bounded size can give; the
-// scratch (scratchBuffer) grows once to the largest need and is then reused.
+// The algorithm of each convolution shape is chosen once per process and
+// cached: by default every candidate is timed on the step's own tensors (as
+// PyTorch's cudnn.benchmark does), else cuDNN's heuristics rank them; the
+// fastest (best-ranked) one whose workspace is at most what the step's
+// planned workspace (sized for the CPU's im2col) or a backend scratch buffer
+// of bounded size can give wins. The timing's workspace is a temporary
+// buffer; the scratch (scratchBuffer) grows once to the largest chosen
+// workspace and is then reused.
 // The bias is added by a kernel after the convolution; for f16 and bf16 the
 // convolution's output is rounded before the bias is added (the CPU rounds
 // once).
@@ -197,7 +200,8 @@ Status setupConv(const cpu::KernelCall &c, const Context &ctx,
   MLG_CUDNN_TRY(c, cudnnSetConvolutionGroupCount(s.conv.get(), int(group)));
   MLG_CUDNN_TRY(c, cudnnSetConvolutionMathType(s.conv.get(), s.math));
 
-  s.key = {int64_t(pass), int64_t(x.dtype), int64_t(s.math), group};
+  s.key = {int64_t(pass), int64_t(x.dtype), int64_t(s.math), group,
+           int64_t(ctx.measureConvolutions)};
   for (const std::vector<int64_t> *v : {&xd, &yd, &wd, &pad, &stride,
                                         &dilation})
     s.key.insert(s.key.end(), v->begin(), v->end());
@@ -252,10 +256,32 @@ Status pickAlgo(const cpu::KernelCall &c, ConvSetup &s, const Perf *perf,
   return Status();
 }
 
-/// The cached algorithm of the convolution `s` describes, chosen by cuDNN's
-/// heuristics on first use of its shape (per process, whatever the session).
+/// The device data of a convolution in the descriptors' roles: `x` the
+/// forward's input (or its gradient), `w` the filters (or their gradient),
+/// `y` the output (or its gradient). The pass writes one of them.
+struct ConvData {
+  void *x, *w, *y;
+};
+
+/// A device buffer for timing algorithms, freed with its owner (the search
+/// runs once per shape, so its memory is not kept).
+struct SearchBuffer {
+  void *data = nullptr;
+  size_t bytes = 0;
+  ~SearchBuffer() {
+    if (data)
+      cudaFree(data);
+  }
+};
+
+/// The cached algorithm of the convolution `s` describes, chosen on first
+/// use of its shape (per process, whatever the session): by timing every
+/// algorithm on the step's own tensors (cudnnFind*AlgorithmEx, which ranks
+/// them by time; the pass's result is written, and written again by the
+/// real call) when the context asks for measurement, else by cuDNN's
+/// heuristics.
 Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
-                  ConvSetup &s, ConvAlgo &out) {
+                  ConvSetup &s, const ConvData &d, ConvAlgo &out) {
   static std::mutex mutex;
   static std::map<std::vector<int64_t>, ConvAlgo> cache;
   std::lock_guard<std::mutex> lock(mutex);
@@ -274,6 +300,19 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
       c.workspaceBytes,
       std::min<uint64_t>(kMaxConvScratch, ctx.scratchBytes + freeBytes / 2));
 
+  // Timing needs the workspace the candidates may use: a buffer of `limit`
+  // bytes, or less where that much is not free.
+  SearchBuffer search;
+  if (ctx.measureConvolutions) {
+    search.bytes = size_t(std::min<uint64_t>(limit, freeBytes / 2));
+    if (search.bytes > 0 &&
+        cudaMalloc(&search.data, search.bytes) != cudaSuccess) {
+      cudaGetLastError(); // clear it: measure with no workspace instead
+      search.data = nullptr;
+      search.bytes = 0;
+    }
+  }
+
   cudnnHandle_t h = ctx.cudnn;
   int max = 0, count = 0;
   ConvAlgo a;
@@ -281,9 +320,15 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
   case ConvPass::Forward: {
     MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(max, 1)));
-    MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithm_v7(
-                         h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(),
-                         int(perf.size()), &count, perf.data()));
+    if (ctx.measureConvolutions)
+      MLG_CUDNN_TRY(c, cudnnFindConvolutionForwardAlgorithmEx(
+                           h, s.x.get(), d.x, s.w.get(), d.w, s.conv.get(),
+                           s.y.get(), d.y, int(perf.size()), &count,
+                           perf.data(), search.data, search.bytes));
+    else
+      MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithm_v7(
+                           h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(),
+                           int(perf.size()), &count, perf.data()));
     MLG_RT_RETURN_IF_ERROR(pickAlgo(
         c, s, perf.data(), count, limit,
         [&](cudnnConvolutionFwdAlgo_t algo, size_t *bytes) {
@@ -298,9 +343,15 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
                   cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(
         size_t(std::max(max, 1)));
-    MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                         h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(),
-                         int(perf.size()), &count, perf.data()));
+    if (ctx.measureConvolutions)
+      MLG_CUDNN_TRY(c, cudnnFindConvolutionBackwardDataAlgorithmEx(
+                           h, s.w.get(), d.w, s.y.get(), d.y, s.conv.get(),
+                           s.x.get(), d.x, int(perf.size()), &count,
+                           perf.data(), search.data, search.bytes));
+    else
+      MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                           h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(),
+                           int(perf.size()), &count, perf.data()));
     MLG_RT_RETURN_IF_ERROR(pickAlgo(
         c, s, perf.data(), count, limit,
         [&](cudnnConvolutionBwdDataAlgo_t algo, size_t *bytes) {
@@ -315,9 +366,15 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
                   cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(
         size_t(std::max(max, 1)));
-    MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                         h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(),
-                         int(perf.size()), &count, perf.data()));
+    if (ctx.measureConvolutions)
+      MLG_CUDNN_TRY(c, cudnnFindConvolutionBackwardFilterAlgorithmEx(
+                           h, s.x.get(), d.x, s.y.get(), d.y, s.conv.get(),
+                           s.w.get(), d.w, int(perf.size()), &count,
+                           perf.data(), search.data, search.bytes));
+    else
+      MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                           h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(),
+                           int(perf.size()), &count, perf.data()));
     MLG_RT_RETURN_IF_ERROR(pickAlgo(
         c, s, perf.data(), count, limit,
         [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t *bytes) {
@@ -336,8 +393,9 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
 /// Sets the chosen algorithm's math type and finds its workspace: the
 /// step's when it is large enough, else backend scratch.
 Status prepareAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
-                   ConvSetup &s, ConvAlgo &a, void **workspace) {
-  MLG_RT_RETURN_IF_ERROR(chooseAlgo(c, ctx, pass, s, a));
+                   ConvSetup &s, const ConvData &d, ConvAlgo &a,
+                   void **workspace) {
+  MLG_RT_RETURN_IF_ERROR(chooseAlgo(c, ctx, pass, s, d, a));
   MLG_CUDNN_TRY(c, cudnnSetConvolutionMathType(s.conv.get(), a.math));
   *workspace = nullptr;
   if (a.workspace == 0)
@@ -388,7 +446,8 @@ Status runConv(cpu::KernelCall &c, Context &ctx) {
     ConvAlgo a;
     void *ws = nullptr;
     MLG_RT_RETURN_IF_ERROR(
-        prepareAlgo(c, ctx, ConvPass::Forward, s, a, &ws));
+        prepareAlgo(c, ctx, ConvPass::Forward, s,
+                    {x.data, wt.data, y.data}, a, &ws));
     Scaling k;
     MLG_CUDNN_TRY(c, cudnnConvolutionForward(
                          ctx.cudnn, k.alpha(s.isDouble), s.x.get(), x.data,
@@ -426,7 +485,8 @@ Status runConvBackwardData(cpu::KernelCall &c, Context &ctx) {
   ConvAlgo a;
   void *ws = nullptr;
   MLG_RT_RETURN_IF_ERROR(
-      prepareAlgo(c, ctx, ConvPass::BackwardData, s, a, &ws));
+      prepareAlgo(c, ctx, ConvPass::BackwardData, s,
+                  {dx.data, wt.data, dy.data}, a, &ws));
   Scaling k;
   MLG_CUDNN_TRY(c, cudnnConvolutionBackwardData(
                        ctx.cudnn, k.alpha(s.isDouble), s.w.get(), wt.data,
@@ -454,7 +514,8 @@ Status runConvBackwardFilter(cpu::KernelCall &c, Context &ctx) {
   ConvAlgo a;
   void *ws = nullptr;
   MLG_RT_RETURN_IF_ERROR(
-      prepareAlgo(c, ctx, ConvPass::BackwardFilter, s, a, &ws));
+      prepareAlgo(c, ctx, ConvPass::BackwardFilter, s,
+                  {x.data, dw.data, dy.data}, a, &ws));
   Scaling k;
   MLG_CUDNN_TRY(c, cudnnConvolutionBackwardFilter(
                        ctx.cudnn, k.alpha(s.isDouble), s.x.get(), x.data,

@@ -104,6 +104,10 @@ std::string mib(uint64_t bytes) {
 class CudaDevice final : public Device {
 public:
   ~CudaDevice() override {
+    if (graph_)
+      cudaGraphExecDestroy(graph_);
+    if (ctx_.runIndex)
+      cudaFree(ctx_.runIndex);
     for (cudaEvent_t e : events_)
       if (e)
         cudaEventDestroy(e);
@@ -119,7 +123,10 @@ public:
       cudaStreamDestroy(ctx_.stream);
   }
 
-  Status init() {
+  Status init(const CudaOptions &options) {
+    ctx_.tf32Convolutions = options.tf32Convolutions;
+    ctx_.tf32Gemm = options.tf32Gemm;
+    ctx_.measureConvolutions = options.measureConvolutions;
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0)
@@ -140,6 +147,9 @@ public:
     if (s != CUDNN_STATUS_SUCCESS)
       return Status::errorf("cudnnCreate failed: ", cudnnGetErrorString(s));
     cudnnSetStream(ctx_.cudnn, ctx_.stream);
+    size_t total = 0;
+    MLG_CUDA_RETURN(cudaMemGetInfo(&freeAtStart_, &total));
+    MLG_CUDA_RETURN(cudaMalloc(&ctx_.runIndex, sizeof(uint64_t)));
     MLG_CUDA_RETURN(cudaMalloc(&ctx_.deviceError, 2 * sizeof(int32_t)));
     MLG_CUDA_RETURN(cudaMemset(ctx_.deviceError, 0, 2 * sizeof(int32_t)));
     return Status();
@@ -216,6 +226,50 @@ public:
     return Status();
   }
 
+  Status runSteps(uint64_t runIndex, bool replayable,
+                  const std::function<Status()> &enqueueSteps) override {
+    MLG_RT_RETURN_IF_ERROR(setRunIndex(ctx_, runIndex));
+    if (!replayable || graphFailed_)
+      return enqueueSteps();
+    if (graph_) {
+      MLG_CUDA_RETURN(cudaGraphLaunch(graph_, ctx_.stream));
+      return Status();
+    }
+    if (!settled_) {
+      // The first run grows the scratch and chooses the convolution
+      // algorithms (allocations and synchronizations a graph cannot hold).
+      settled_ = true;
+      return enqueueSteps();
+    }
+    // Record the second run; anything that cannot be recorded (a step that
+    // still allocates) leaves the session on plain launches.
+    MLG_CUDA_RETURN(
+        cudaStreamBeginCapture(ctx_.stream, cudaStreamCaptureModeRelaxed));
+    Status enqueued = enqueueSteps();
+    cudaGraph_t graph = nullptr;
+    cudaError_t e = cudaStreamEndCapture(ctx_.stream, &graph);
+    if (enqueued.ok() && e == cudaSuccess)
+      e = cudaGraphInstantiate(&graph_, graph, 0);
+    if (graph)
+      cudaGraphDestroy(graph);
+    if (!enqueued.ok() || e != cudaSuccess) {
+      cudaGetLastError(); // clear it
+      graph_ = nullptr;
+      graphFailed_ = true;
+      return enqueueSteps();
+    }
+    MLG_CUDA_RETURN(cudaGraphLaunch(graph_, ctx_.stream));
+    return Status();
+  }
+
+  Status memoryUse(uint64_t *scratch, uint64_t *measured) const override {
+    size_t freeNow = 0, total = 0;
+    MLG_CUDA_RETURN(cudaMemGetInfo(&freeNow, &total));
+    *scratch = ctx_.scratchBytes;
+    *measured = freeAtStart_ > freeNow ? freeAtStart_ - freeNow : 0;
+    return Status();
+  }
+
   Status enableProfile(size_t steps) override {
     events_.resize(2 * steps, nullptr);
     for (cudaEvent_t &e : events_)
@@ -269,6 +323,11 @@ private:
   std::string name_;
   const Program *program_ = nullptr;
   std::vector<const KernelDef *> kernels_;
+  /// The recorded steps (after the first run), or whether recording failed.
+  cudaGraphExec_t graph_ = nullptr;
+  bool settled_ = false, graphFailed_ = false;
+  /// Free device memory once the handles were made (memoryUse's zero).
+  size_t freeAtStart_ = 0;
   /// With a profile: a start and an end event per step.
   std::vector<cudaEvent_t> events_;
   bool recorded_ = false;
@@ -279,9 +338,10 @@ private:
 
 namespace mlg_rt {
 
-Status createCudaDevice(std::unique_ptr<Device> *out) {
+Status createCudaDevice(const CudaOptions &options,
+                        std::unique_ptr<Device> *out) {
   auto device = std::make_unique<cuda::CudaDevice>();
-  MLG_RT_RETURN_IF_ERROR(device->init());
+  MLG_RT_RETURN_IF_ERROR(device->init(options));
   *out = std::move(device);
   return Status();
 }

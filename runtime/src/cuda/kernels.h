@@ -40,7 +40,13 @@ struct Context {
   /// TF32 in cuDNN convolutions (PyTorch's default), never in GEMMs unless
   /// asked.
   bool tf32Convolutions = true, tf32Gemm = false;
+  /// Convolution algorithms timed on first use of a shape (else cuDNN's
+  /// heuristics).
+  bool measureConvolutions = true;
   int multiprocessors = 0;
+  /// The device word holding the run's index (what dropout draws with), so
+  /// that a recorded run reads each run's own.
+  uint64_t *runIndex = nullptr;
   /// scratchBuffer's memory.
   void *scratch = nullptr;
   uint64_t scratchBytes = 0;
@@ -120,6 +126,9 @@ Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
 /// Writes `src` broadcast (NumPy rules) to `dst`'s shape into `dst`.
 Status broadcastInto(const cpu::KernelCall &c, Context &ctx,
                      const cpu::Tensor &src, const cpu::Tensor &dst);
+
+/// Enqueues the write of `runIndex` into the context's run index word.
+Status setRunIndex(Context &ctx, uint64_t runIndex);
 
 /// Launches after a kernel: a launch error names the step.
 Status checkLaunch(const cpu::KernelCall &c, const char *kernel);

@@ -4,7 +4,7 @@
 
 namespace mlg_rt {
 
-Status createCudaDevice(std::unique_ptr<Device> *) {
+Status createCudaDevice(const CudaOptions &, std::unique_ptr<Device> *) {
   return Status::error("this mlg runtime was built without CUDA (the CUDA "
                        "Toolkit and cuDNN were not found at build time)");
 }

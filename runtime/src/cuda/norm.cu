@@ -2,14 +2,21 @@
 // on the device, forward and backward, with the CPU kernels' formulas
 // (../cpu/nn.cc, ../cpu/nn_grad.cc).
 //
-// Batch norm works in two launches. A statistics kernel gives each channel a
-// block: in training it takes the biased batch moments two-pass in double by
-// block reductions (the backward also sums dy and dy * xhat), then its first
-// thread folds the channel into per-channel coefficients in backend scratch
-// and writes the running statistics (or the scale and bias gradients). An
-// elementwise kernel then applies the coefficients. The per-channel operands
-// may each have any float type (the CPU reads them through loadAsDouble), so
-// they are read and written through a type switch.
+// Batch norm sums each channel in parallel: a channel's rows (one per batch
+// element) are cut into pieces that warps read with 16-byte accesses, and
+// several blocks share a channel (about four blocks per multiprocessor in
+// all), each writing its partial sums to backend scratch. The sums are
+// shifted by a value near the mean (the channel's first element, or the
+// operand mean in the inference backward) and taken in double: sum(x - k)
+// and sum((x - k)^2) give the biased moments in one pass without
+// cancellation; the backward also sums dy and dy (x - k). A kernel with a
+// thread per channel then adds the partial sums in block order
+// (deterministic), folds the channel into coefficients in scratch and writes
+// the running statistics (or the scale and bias gradients); an elementwise
+// kernel applies the coefficients, finding the channel by fixed-divisor
+// division. The per-channel operands may each have any float type (the CPU
+// reads them through loadAsDouble), so they are read and written through a
+// type switch.
 //
 // Layer norm gives each row a block: mean and variance two-pass in double,
 // then the row is normalized in the compute type. Its backward writes each
@@ -27,7 +34,8 @@
 // for f32, f16 and bf16; double for f64), max-subtracted, as on the CPU.
 //
 // Dropout draws element i's number from the shared Philox generator
-// (mlg_rt/philox.h) with (seed, run index, i) and keeps it when the number is
+// (mlg_rt/philox.h) with (seed, run index, i), the run index read from the
+// device word the device sets before each run (a recorded run replays it) and keeps it when the number is
 // >= ratio, so its mask is the CPU's bit for bit.
 //
 // Every kernel may write its first result over an operand of its shape (the
@@ -136,7 +144,9 @@ struct ChannelShape {
     int64_t n = j / inner;
     return (n * channels + ch) * inner + (j - n * inner);
   }
-  __device__ __forceinline__ int64_t count() const { return batch * inner; }
+  __host__ __device__ __forceinline__ int64_t count() const {
+    return batch * inner;
+  }
 };
 
 /// A per-channel [C] operand or result of any float type.
@@ -155,25 +165,187 @@ struct Param {
 
 Param paramOf(const cpu::Tensor &t) { return {t.data, t.data, t.dtype}; }
 
-/// The biased moments of channel ch, two-pass in double, for every thread
-/// of the block (which must all call it).
-template <typename T>
-__device__ void channelMoments(const T *x, const ChannelShape &s, int64_t ch,
-                               double &mean, double &var) {
-  int64_t count = s.count();
-  double sum = 0;
-  for (int64_t j = threadIdx.x; j < count; j += blockDim.x)
-    sum += double(Elem<T>::load(x[s.at(ch, j)]));
-  sum = blockReduce<double>(sum);
-  mean = count > 0 ? sum / double(count) : 0.0;
-  double sq = 0;
-  for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
-    double d = double(Elem<T>::load(x[s.at(ch, j)])) - mean;
-    sq += d * d;
+/// Threads of a channel-sums block (whole warps work on one piece of a row).
+constexpr int kSumThreads = 256;
+/// Rows of a channel are cut into pieces of at most this many elements.
+constexpr int64_t kMaxPiece = 4096;
+
+/// How the channel sums are split: each channel's rows are cut into
+/// `pieces` pieces of `pieceLen` elements (a multiple of the vector width
+/// where rows hold whole vectors), and `splits` blocks per channel share the
+/// batch x pieces units, a warp per unit. Rows shorter than a warp are
+/// summed element by element instead (`flat`).
+struct SumSplit {
+  int64_t pieces = 1, pieceLen = 1, splits = 1;
+  bool flat = false, vector = false;
+};
+
+/// Per-channel shifted sums of a block's share of the channel: with k the
+/// shift, {sum(x - k), sum((x - k)^2)} and, with dy, {sum(dy),
+/// sum(dy (x - k))}, in double, into partial[(ch * splits + split) * 4].
+/// The shift is the channel's first element (training) or shift[ch]: near
+/// the mean, so the moments taken from these sums lose no precision to
+/// cancellation.
+template <typename T, bool WithDy>
+__global__ void channelSumsKernel(const T *x, const T *dy, ChannelShape s,
+                                  SumSplit sp, Param shift, double *partial) {
+  using V = Vec16<T>;
+  const int lane = threadIdx.x % 32;
+  const int64_t warps = blockDim.x / 32,
+                warp = blockIdx.x * warps + threadIdx.x / 32,
+                allWarps = int64_t(gridDim.x) * warps;
+  for (int64_t ch = blockIdx.y; ch < s.channels; ch += gridDim.y) {
+    const double k = shift.in ? shift.load(ch)
+                              : double(Elem<T>::load(x[ch * s.inner]));
+    double sx = 0, sxx = 0, sg = 0, sgx = 0;
+    auto add = [&](double xv, double g) {
+      double d = xv - k;
+      sx += d;
+      sxx += d * d;
+      if constexpr (WithDy) {
+        sg += g;
+        sgx += g * d;
+      }
+    };
+    if (sp.flat) {
+      const int64_t count = s.count(),
+                    thread = blockIdx.x * int64_t(blockDim.x) + threadIdx.x,
+                    threads = int64_t(gridDim.x) * blockDim.x;
+      for (int64_t j = thread; j < count; j += threads) {
+        int64_t i = s.at(ch, j);
+        add(double(Elem<T>::load(x[i])),
+            WithDy ? double(Elem<T>::load(dy[i])) : 0.0);
+      }
+    } else {
+      const int64_t units = s.batch * sp.pieces;
+      for (int64_t u = warp; u < units; u += allWarps) {
+        int64_t n = u / sp.pieces, piece = u - n * sp.pieces;
+        int64_t begin = piece * sp.pieceLen;
+        int64_t end = begin + sp.pieceLen < s.inner ? begin + sp.pieceLen
+                                                    : s.inner;
+        int64_t row = (n * s.channels + ch) * s.inner;
+        if (sp.vector) {
+          const V *xv = reinterpret_cast<const V *>(x + row);
+          const V *gv = reinterpret_cast<const V *>(dy + row);
+          for (int64_t i = begin / V::size + lane; i < end / V::size;
+               i += 32) {
+            V a = xv[i], g;
+            if constexpr (WithDy)
+              g = gv[i];
+#pragma unroll
+            for (int e = 0; e < V::size; ++e)
+              add(double(Elem<T>::load(a.v[e])),
+                  WithDy ? double(Elem<T>::load(g.v[e])) : 0.0);
+          }
+        } else {
+          for (int64_t i = row + begin + lane; i < row + end; i += 32)
+            add(double(Elem<T>::load(x[i])),
+                WithDy ? double(Elem<T>::load(dy[i])) : 0.0);
+        }
+      }
+    }
+    sx = blockReduce<double>(sx);
+    sxx = blockReduce<double>(sxx);
+    if constexpr (WithDy) {
+      sg = blockReduce<double>(sg);
+      sgx = blockReduce<double>(sgx);
+    }
+    if (threadIdx.x == 0) {
+      double *p = partial + (ch * sp.splits + blockIdx.x) * 4;
+      p[0] = sx;
+      p[1] = sxx;
+      p[2] = sg;
+      p[3] = sgx;
+    }
   }
-  sq = blockReduce<double>(sq);
-  var = count > 0 ? sq / double(count) : 0.0;
 }
+
+/// Channel ch's sums: its blocks' partial sums added in block order (the
+/// result does not depend on scheduling).
+__device__ __forceinline__ void channelTotals(const double *partial,
+                                              int64_t splits, int64_t ch,
+                                              double t[4]) {
+  t[0] = t[1] = t[2] = t[3] = 0;
+  for (int64_t b = 0; b < splits; ++b)
+    for (int e = 0; e < 4; ++e)
+      t[e] += partial[(ch * splits + b) * 4 + e];
+}
+
+/// The launch shape of channelSumsKernel for `s` (T's vector width `vec`,
+/// `aligned` when the tensors allow 16-byte accesses).
+SumSplit sumSplitOf(const ChannelShape &s, int vec, bool aligned,
+                    const Context &ctx) {
+  SumSplit sp;
+  if (s.inner < 32) {
+    sp.flat = true;
+  } else {
+    sp.vector = aligned && s.inner % vec == 0;
+    sp.pieces = (s.inner + kMaxPiece - 1) / kMaxPiece;
+    int64_t len = (s.inner + sp.pieces - 1) / sp.pieces;
+    if (sp.vector)
+      len = (len + vec - 1) / vec * vec;
+    sp.pieceLen = len;
+    sp.pieces = (s.inner + len - 1) / len;
+  }
+  // About four blocks per multiprocessor in all, but no more blocks than a
+  // channel has units for its warps (or elements, flat).
+  int64_t target = int64_t(ctx.multiprocessors > 0 ? ctx.multiprocessors
+                                                   : 132) * 4;
+  int64_t work = sp.flat ? (s.count() + kSumThreads - 1) / kSumThreads
+                         : (s.batch * sp.pieces + kSumThreads / 32 - 1) /
+                               (kSumThreads / 32);
+  sp.splits = std::clamp<int64_t>((target + s.channels - 1) / s.channels, 1,
+                                  std::max<int64_t>(work, 1));
+  return sp;
+}
+
+/// Scratch for `channels` channels: `coefs` coefficients each, then the
+/// partial sums of `splits` blocks each.
+Status channelScratch(cpu::KernelCall &c, Context &ctx, int64_t channels,
+                      int coefs, int64_t splits, double **coef,
+                      double **partial) {
+  void *scratch = nullptr;
+  uint64_t coefWords = uint64_t(channels) * coefs;
+  MLG_RT_RETURN_IF_ERROR(scratchBuffer(
+      c, ctx, (coefWords + uint64_t(channels) * splits * 4) * sizeof(double),
+      &scratch));
+  *coef = static_cast<double *>(scratch);
+  *partial = *coef + coefWords;
+  return Status();
+}
+
+template <typename T, bool WithDy>
+Status launchChannelSums(cpu::KernelCall &c, Context &ctx, const T *x,
+                         const T *dy, const ChannelShape &s,
+                         const SumSplit &sp, Param shift, double *partial) {
+  dim3 grid(unsigned(sp.splits),
+            unsigned(std::min<int64_t>(s.channels, 65535)));
+  channelSumsKernel<T, WithDy><<<grid, kSumThreads, 0, ctx.stream>>>(
+      x, dy, s, sp, shift, partial);
+  return checkLaunch(c, "channelSumsKernel");
+}
+
+/// Finds element i's channel: through fixed-divisor division when the
+/// tensor has fewer than 2^31 elements, else 64-bit division.
+struct ChannelOf {
+  FastDiv inner, channels;
+  int64_t inner64, channels64;
+  bool narrow;
+
+  ChannelOf(const ChannelShape &s, int64_t numel)
+      : inner64(s.inner), channels64(s.channels),
+        narrow(numel < int64_t(INT32_MAX)) {
+    if (narrow) {
+      inner = FastDiv(uint32_t(s.inner));
+      channels = FastDiv(uint32_t(s.channels));
+    }
+  }
+  __device__ __forceinline__ int64_t operator()(int64_t i) const {
+    if (narrow)
+      return channels.mod(inner.div(uint32_t(i)));
+    return (i / inner64) % channels64;
+  }
+};
 
 struct BatchNormArgs {
   ChannelShape shape;
@@ -184,56 +356,86 @@ struct BatchNormArgs {
 };
 
 /// Channel by channel: y = x * coef[2ch] + coef[2ch + 1] with the batch
-/// moments (training) or the operand statistics, and the running statistics
-/// (updated in training: running = running * momentum + batch * (1 -
-/// momentum), with the biased variance). The results may alias the operand
-/// statistics: each is read before it is written, by one thread.
+/// moments (training, from the channel sums) or the operand statistics, and
+/// the running statistics (updated in training: running = running *
+/// momentum + batch * (1 - momentum), with the biased variance). The
+/// results may alias the operand statistics: each is read before it is
+/// written, by one thread.
 template <typename T>
-__global__ void batchNormStats(const T *x, BatchNormArgs a, double *coef) {
-  for (int64_t ch = blockIdx.x; ch < a.shape.channels; ch += gridDim.x) {
-    double bm = 0, bv = 0;
-    if (a.training)
-      channelMoments(x, a.shape, ch, bm, bv);
-    if (threadIdx.x == 0) {
-      double m = a.mean.load(ch), v = a.var.load(ch);
-      double s = a.scale.load(ch), b = a.bias.load(ch);
-      if (!a.training) {
-        bm = m;
-        bv = v;
-      }
-      double scale = s / sqrt(bv + a.eps);
-      coef[2 * ch] = scale;
-      coef[2 * ch + 1] = b - bm * scale;
-      if (a.training) {
-        m = m * a.momentum + bm * (1 - a.momentum);
-        v = v * a.momentum + bv * (1 - a.momentum);
-      }
-      a.runMean.store(ch, m);
-      a.runVar.store(ch, v);
+__global__ void batchNormCoefs(const T *x, BatchNormArgs a,
+                               const double *partial, int64_t splits,
+                               double *coef) {
+  const ChannelShape &s = a.shape;
+  MLG_CUDA_GRID_LOOP(ch, s.channels) {
+    double m = a.mean.load(ch), v = a.var.load(ch);
+    double bm = m, bv = v;
+    if (a.training) {
+      double t[4];
+      channelTotals(partial, splits, ch, t);
+      double count = double(s.count());
+      double d = count > 0 ? t[0] / count : 0.0;
+      bm = (count > 0 ? double(Elem<T>::load(x[ch * s.inner])) : 0.0) + d;
+      bv = count > 0 ? fmax(t[1] / count - d * d, 0.0) : 0.0;
     }
+    double sc = a.scale.load(ch), b = a.bias.load(ch);
+    double scale = sc / sqrt(bv + a.eps);
+    coef[2 * ch] = scale;
+    coef[2 * ch + 1] = b - bm * scale;
+    if (a.training) {
+      m = m * a.momentum + bm * (1 - a.momentum);
+      v = v * a.momentum + bv * (1 - a.momentum);
+    }
+    a.runMean.store(ch, m);
+    a.runVar.store(ch, v);
   }
 }
 
 template <typename T>
-__global__ void batchNormApply(const T *x, T *y, int64_t n, ChannelShape s,
-                               const double *coef) {
+__device__ __forceinline__ T batchNormOne(T x, double scale, double shift) {
   using C = typename Elem<T>::Compute;
-  MLG_CUDA_GRID_LOOP(i, n) {
-    int64_t ch = (i / s.inner) % s.channels;
-    C scale = C(coef[2 * ch]), shift = C(coef[2 * ch + 1]);
-    y[i] = Elem<T>::store(addRn(mulRn(C(Elem<T>::load(x[i])), scale), shift));
+  return Elem<T>::store(
+      addRn(mulRn(C(Elem<T>::load(x)), C(scale)), C(shift)));
+}
+
+/// y = x * coef[2ch] + coef[2ch + 1] in the compute type; `Vector` moves
+/// 16 bytes at a time (rows hold whole vectors).
+template <typename T, bool Vector>
+__global__ void batchNormApply(const T *x, T *y, int64_t n, ChannelOf chOf,
+                               const double *coef) {
+  if constexpr (Vector) {
+    using V = Vec16<T>;
+    const V *xv = reinterpret_cast<const V *>(x);
+    V *yv = reinterpret_cast<V *>(y);
+    MLG_CUDA_GRID_LOOP(i, n / V::size) {
+      int64_t ch = chOf(i * V::size);
+      double scale = coef[2 * ch], shift = coef[2 * ch + 1];
+      V a = xv[i];
+#pragma unroll
+      for (int e = 0; e < V::size; ++e)
+        a.v[e] = batchNormOne(a.v[e], scale, shift);
+      yv[i] = a;
+    }
+  } else {
+    MLG_CUDA_GRID_LOOP(i, n) {
+      int64_t ch = chOf(i);
+      y[i] = batchNormOne(x[i], coef[2 * ch], coef[2 * ch + 1]);
+    }
   }
+}
+
+/// The channel shape of a batch norm's [N, C, inner...] data.
+ChannelShape channelShapeOf(const cpu::Tensor &x) {
+  ChannelShape s{x.dim(0), x.dim(1), 1};
+  for (int64_t d = 2; d < x.rank(); ++d)
+    s.inner *= x.dim(d);
+  return s;
 }
 
 /// x, scale, bias, mean, var -> y, running mean, running var.
 Status runBatchNorm(cpu::KernelCall &c, Context &ctx) {
   const cpu::Tensor &x = c.in[0], &y = c.out[0];
   BatchNormArgs a;
-  a.shape.batch = x.dim(0);
-  a.shape.channels = x.dim(1);
-  a.shape.inner = 1;
-  for (int64_t d = 2; d < x.rank(); ++d)
-    a.shape.inner *= x.dim(d);
+  a.shape = channelShapeOf(x);
   a.scale = paramOf(c.in[1]);
   a.bias = paramOf(c.in[2]);
   a.mean = paramOf(c.in[3]);
@@ -243,25 +445,36 @@ Status runBatchNorm(cpu::KernelCall &c, Context &ctx) {
   a.eps = *c.attrs().getFloat("epsilon");
   a.momentum = *c.attrs().getFloat("momentum");
   a.training = *c.attrs().getBool("training");
-  int64_t channels = a.shape.channels;
-  if (channels == 0)
+  const ChannelShape &s = a.shape;
+  if (s.channels == 0)
     return Status();
-  void *scratch = nullptr;
-  MLG_RT_RETURN_IF_ERROR(
-      scratchBuffer(c, ctx, uint64_t(channels) * 2 * sizeof(double), &scratch));
-  double *coef = static_cast<double *>(scratch);
   return dispatchFloat(c, x.dtype, [&]<typename T>() -> Status {
-    // Inference reads no data: one warp per channel is plenty.
-    int threads = a.training ? kStatThreads : 32;
-    batchNormStats<T>
-        <<<rowBlocks(channels), threads, 0, ctx.stream>>>(x.as<T>(), a, coef);
-    MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "batchNormStats"));
+    const bool aligned = aligned16({x.data, y.data});
+    SumSplit sp = sumSplitOf(s, Vec16<T>::size, aligned, ctx);
+    if (!a.training || s.count() == 0)
+      sp.splits = 0;
+    double *coef = nullptr, *partial = nullptr;
+    MLG_RT_RETURN_IF_ERROR(
+        channelScratch(c, ctx, s.channels, 2, sp.splits, &coef, &partial));
+    if (sp.splits > 0)
+      MLG_RT_RETURN_IF_ERROR((launchChannelSums<T, false>(
+          c, ctx, x.as<T>(), nullptr, s, sp, Param(), partial)));
+    batchNormCoefs<T><<<blocksFor(s.channels, kThreads, ctx), kThreads, 0,
+                        ctx.stream>>>(x.as<T>(), a, partial, sp.splits, coef);
+    MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "batchNormCoefs"));
     if (x.numel == 0)
       return Status();
-    // After the statistics launch: y may alias x.
-    batchNormApply<T>
-        <<<blocksFor(x.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
-            x.as<T>(), y.as<T>(), x.numel, a.shape, coef);
+    // After the statistics launches: y may alias x.
+    ChannelOf chOf(s, x.numel);
+    if (aligned && s.inner % Vec16<T>::size == 0)
+      batchNormApply<T, true><<<blocksFor(x.numel / Vec16<T>::size, kThreads,
+                                          ctx),
+                                kThreads, 0, ctx.stream>>>(
+          x.as<T>(), y.as<T>(), x.numel, chOf, coef);
+    else
+      batchNormApply<T, false>
+          <<<blocksFor(x.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+              x.as<T>(), y.as<T>(), x.numel, chOf, coef);
     return checkLaunch(c, "batchNormApply");
   });
 }
@@ -274,76 +487,89 @@ struct BatchNormBackwardArgs {
   bool training;
 };
 
-/// Per channel: the moments (recomputed in training, the operands in
-/// inference), sum(dy) and sum(dy * xhat) in double; the scale and bias
-/// gradients, and the coefficients of dx into coef[5ch..5ch+4] = {mean,
-/// rstd, scale * rstd, mean(dy), mean(dy * xhat)}.
+/// Per channel, from the channel sums: the moments (the batch's in
+/// training, the operands in inference), sum(dy) and sum(dy * xhat); the
+/// scale and bias gradients, and the coefficients of dx into
+/// coef[5ch..5ch+4] = {mean, rstd, scale * rstd, mean(dy), mean(dy * xhat)}.
 template <typename T>
-__global__ void batchNormBackwardStats(const T *dy, const T *x,
-                                       BatchNormBackwardArgs a, double *coef) {
+__global__ void batchNormBackwardCoefs(const T *x, BatchNormBackwardArgs a,
+                                       const double *partial, int64_t splits,
+                                       double *coef) {
   const ChannelShape &s = a.shape;
-  int64_t count = s.count();
-  for (int64_t ch = blockIdx.x; ch < s.channels; ch += gridDim.x) {
-    double mean, rstd;
+  const double count = double(s.count());
+  MLG_CUDA_GRID_LOOP(ch, s.channels) {
+    double t[4];
+    channelTotals(partial, splits, ch, t);
+    double mean, rstd, shift;
     if (a.training) {
-      double var;
-      channelMoments(x, s, ch, mean, var);
-      rstd = 1.0 / sqrt(var + a.eps);
+      shift = count > 0 ? double(Elem<T>::load(x[ch * s.inner])) : 0.0;
+      double d = count > 0 ? t[0] / count : 0.0;
+      mean = shift + d;
+      rstd = 1.0 / sqrt((count > 0 ? fmax(t[1] / count - d * d, 0.0) : 0.0) +
+                        a.eps);
     } else {
-      mean = a.mean.load(ch);
+      mean = shift = a.mean.load(ch);
       rstd = 1.0 / sqrt(a.var.load(ch) + a.eps);
     }
-    double sumDy = 0, sumDyXhat = 0;
-    for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
-      int64_t i = s.at(ch, j);
-      double xv = double(Elem<T>::load(x[i]));
-      double g = double(Elem<T>::load(dy[i]));
-      sumDy += g;
-      sumDyXhat += g * (xv - mean) * rstd;
-    }
-    sumDy = blockReduce<double>(sumDy);
-    sumDyXhat = blockReduce<double>(sumDyXhat);
-    if (threadIdx.x == 0) {
-      double *k = coef + 5 * ch;
-      k[0] = mean;
-      k[1] = rstd;
-      k[2] = a.scale.load(ch) * rstd;
-      k[3] = count > 0 ? sumDy / double(count) : 0.0;
-      k[4] = count > 0 ? sumDyXhat / double(count) : 0.0;
-      a.dscale.store(ch, sumDyXhat);
-      a.dbias.store(ch, sumDy);
-    }
+    // sum(dy (x - mean)) = sum(dy (x - shift)) - (mean - shift) sum(dy).
+    double sumDy = t[2], sumDyXhat = (t[3] - (mean - shift) * t[2]) * rstd;
+    double *k = coef + 5 * ch;
+    k[0] = mean;
+    k[1] = rstd;
+    k[2] = a.scale.load(ch) * rstd;
+    k[3] = count > 0 ? sumDy / count : 0.0;
+    k[4] = count > 0 ? sumDyXhat / count : 0.0;
+    a.dscale.store(ch, sumDyXhat);
+    a.dbias.store(ch, sumDy);
   }
 }
 
-/// training: dx = a (dy - mean(dy) - xhat mean(dy xhat)); inference:
-/// dx = dy a; with a = scale * rstd.
 template <typename T>
-__global__ void batchNormBackwardApply(const T *dy, const T *x, T *dx,
-                                       int64_t n, ChannelShape s,
-                                       const double *coef, bool training) {
+__device__ __forceinline__ T batchNormBackwardOne(T dy, T x, const double *k,
+                                                  bool training) {
   using C = typename Elem<T>::Compute;
-  MLG_CUDA_GRID_LOOP(i, n) {
-    const double *k = coef + 5 * ((i / s.inner) % s.channels);
-    double g = double(Elem<T>::load(dy[i]));
-    if (training) {
-      double xhat = (double(Elem<T>::load(x[i])) - k[0]) * k[1];
-      dx[i] = Elem<T>::store(C(k[2] * (g - k[3] - xhat * k[4])));
-    } else {
-      dx[i] = Elem<T>::store(C(g * k[2]));
+  double g = double(Elem<T>::load(dy));
+  if (!training)
+    return Elem<T>::store(C(g * k[2]));
+  double xhat = (double(Elem<T>::load(x)) - k[0]) * k[1];
+  return Elem<T>::store(C(k[2] * (g - k[3] - xhat * k[4])));
+}
+
+/// training: dx = a (dy - mean(dy) - xhat mean(dy xhat)); inference:
+/// dx = dy a; with a = scale * rstd. `Vector` moves 16 bytes at a time.
+template <typename T, bool Vector>
+__global__ void batchNormBackwardApply(const T *dy, const T *x, T *dx,
+                                       int64_t n, ChannelOf chOf,
+                                       const double *coef, bool training) {
+  if constexpr (Vector) {
+    using V = Vec16<T>;
+    const V *gv = reinterpret_cast<const V *>(dy);
+    const V *xv = reinterpret_cast<const V *>(x);
+    V *dxv = reinterpret_cast<V *>(dx);
+    MLG_CUDA_GRID_LOOP(i, n / V::size) {
+      const double *k = coef + 5 * chOf(i * V::size);
+      V g = gv[i], a;
+      if (training)
+        a = xv[i];
+#pragma unroll
+      for (int e = 0; e < V::size; ++e)
+        g.v[e] = batchNormBackwardOne(g.v[e], training ? a.v[e] : T(0), k,
+                                      training);
+      dxv[i] = g;
+    }
+  } else {
+    MLG_CUDA_GRID_LOOP(i, n) {
+      dx[i] = batchNormBackwardOne(dy[i], training ? x[i] : T(0),
+                                   coef + 5 * chOf(i), training);
     }
   }
 }
 
 /// dy, x, scale[, mean, var] -> dx, dscale, dbias.
 Status runBatchNormBackward(cpu::KernelCall &c, Context &ctx) {
-  const cpu::Tensor &dy = c.in[0], &x = c.in[1];
+  const cpu::Tensor &dy = c.in[0], &x = c.in[1], &dx = c.out[0];
   BatchNormBackwardArgs a;
-  a.shape.batch = x.dim(0);
-  a.shape.channels = x.dim(1);
-  a.shape.inner = 1;
-  for (int64_t d = 2; d < x.rank(); ++d)
-    a.shape.inner *= x.dim(d);
+  a.shape = channelShapeOf(x);
   a.training = c.in.size() == 3;
   a.scale = paramOf(c.in[2]);
   if (!a.training) {
@@ -353,25 +579,43 @@ Status runBatchNormBackward(cpu::KernelCall &c, Context &ctx) {
   a.dscale = paramOf(c.out[1]);
   a.dbias = paramOf(c.out[2]);
   a.eps = *c.attrs().getFloat("epsilon");
-  int64_t channels = a.shape.channels;
-  if (channels == 0)
+  const ChannelShape &s = a.shape;
+  if (s.channels == 0)
     return Status();
-  void *scratch = nullptr;
-  MLG_RT_RETURN_IF_ERROR(
-      scratchBuffer(c, ctx, uint64_t(channels) * 5 * sizeof(double), &scratch));
-  double *coef = static_cast<double *>(scratch);
   return dispatchFloat(c, x.dtype, [&]<typename T>() -> Status {
-    batchNormBackwardStats<T>
-        <<<rowBlocks(channels), kStatThreads, 0, ctx.stream>>>(
-            dy.as<T>(), x.as<T>(), a, coef);
-    MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "batchNormBackwardStats"));
+    const bool aligned = aligned16({dy.data, x.data, dx.data});
+    SumSplit sp = sumSplitOf(s, Vec16<T>::size, aligned, ctx);
+    double *coef = nullptr, *partial = nullptr;
+    MLG_RT_RETURN_IF_ERROR(
+        channelScratch(c, ctx, s.channels, 5, sp.splits, &coef, &partial));
+    if (s.count() > 0) {
+      MLG_RT_RETURN_IF_ERROR((launchChannelSums<T, true>(
+          c, ctx, x.as<T>(), dy.as<T>(), s, sp,
+          a.training ? Param() : a.mean, partial)));
+    } else {
+      MLG_CUDA_TRY(c, cudaMemsetAsync(partial, 0,
+                                      size_t(s.channels * sp.splits) * 4 *
+                                          sizeof(double),
+                                      ctx.stream));
+    }
+    batchNormBackwardCoefs<T><<<blocksFor(s.channels, kThreads, ctx),
+                                kThreads, 0, ctx.stream>>>(
+        x.as<T>(), a, partial, sp.splits, coef);
+    MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "batchNormBackwardCoefs"));
     if (x.numel == 0)
       return Status();
-    // After the statistics launch: dx may alias dy or x.
-    batchNormBackwardApply<T>
-        <<<blocksFor(x.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
-            dy.as<T>(), x.as<T>(), c.out[0].as<T>(), x.numel, a.shape, coef,
-            a.training);
+    // After the statistics launches: dx may alias dy or x.
+    ChannelOf chOf(s, x.numel);
+    if (aligned && s.inner % Vec16<T>::size == 0)
+      batchNormBackwardApply<T, true>
+          <<<blocksFor(x.numel / Vec16<T>::size, kThreads, ctx), kThreads, 0,
+             ctx.stream>>>(dy.as<T>(), x.as<T>(), dx.as<T>(), x.numel, chOf,
+                           coef, a.training);
+    else
+      batchNormBackwardApply<T, false>
+          <<<blocksFor(x.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+              dy.as<T>(), x.as<T>(), dx.as<T>(), x.numel, chOf, coef,
+              a.training);
     return checkLaunch(c, "batchNormBackwardApply");
   });
 }
@@ -657,10 +901,12 @@ Status runLayerNormBackward(cpu::KernelCall &c, Context &ctx) {
 /// alias x.
 template <typename T>
 __global__ void dropoutKernel(const T *x, T *y, uint8_t *mask, int64_t n,
-                              uint64_t seed, uint64_t step, double ratio,
+                              uint64_t seed, const uint64_t *run,
+                              double ratio,
                               double scale) {
   using C = typename Elem<T>::Compute;
   const C s = C(scale);
+  const uint64_t step = *run;
   MLG_CUDA_GRID_LOOP(i, n) {
     bool keep = double(dropoutUniform(seed, step, uint64_t(i))) >= ratio;
     mask[i] = keep;
@@ -688,8 +934,8 @@ Status runDropout(cpu::KernelCall &c, Context &ctx) {
   return dispatchFloat(c, x.dtype, [&]<typename T>() -> Status {
     dropoutKernel<T>
         <<<blocksFor(x.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
-            x.as<T>(), y.as<T>(), mask.as<uint8_t>(), x.numel, seed, c.runIndex,
-            ratio, 1.0 / (1.0 - ratio));
+            x.as<T>(), y.as<T>(), mask.as<uint8_t>(), x.numel, seed,
+            ctx.runIndex, ratio, 1.0 / (1.0 - ratio));
     return checkLaunch(c, "dropoutKernel");
   });
 }
@@ -915,7 +1161,22 @@ Status runSoftmaxBackward(cpu::KernelCall &c, Context &ctx) {
   });
 }
 
+__global__ void setRunIndexKernel(uint64_t *word, uint64_t value) {
+  *word = value;
+}
+
 } // namespace
+
+Status setRunIndex(Context &ctx, uint64_t runIndex) {
+  // A kernel, not a copy: its argument is taken at launch, so nothing has to
+  // wait for the host word.
+  setRunIndexKernel<<<1, 1, 0, ctx.stream>>>(ctx.runIndex, runIndex);
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess)
+    return Status::errorf("setting the run index failed: ",
+                          cudaGetErrorString(e));
+  return Status();
+}
 
 void registerNormKernels(KernelRegistry &r) {
   r.add({"batch_norm", runBatchNorm});

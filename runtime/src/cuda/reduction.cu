@@ -1,7 +1,17 @@
 // reduction.cu - reduce_sum, reduce_mean, reduce_max and reduce_min over
 // any sorted set of axes.
 //
-// One block per output element: its threads walk the reduced index space
+// Sums and means whose axes, once adjacent axes of the same kind are merged
+// and unit axes dropped, leave the input as [A, K, B] with the A and B
+// axes reduced (either may be absent: bias gradients, batch sums, row sums)
+// are split over many blocks that each write partial sums in double to
+// backend scratch; a kernel with a thread per output adds them in a fixed
+// order (deterministic). Rows of at least a warp's length (B >= 32) are cut
+// into pieces that warps read with 16-byte accesses; shorter rows are read
+// as columns of the contiguous [K * B] rows, a thread per column.
+//
+// Other reductions (max, min, and axes that interleave with kept ones) give
+// each output element a block: its threads walk the reduced index space
 // (the input seen as kept x reduced dimensions through strides) and combine
 // by a block reduction, accumulating in double for sums and means (as the
 // CPU backend does). NaN wins in max and min; an empty max or min is an
@@ -9,7 +19,10 @@
 
 #include "common.cuh"
 
+#include <algorithm>
 #include <cfloat>
+#include <optional>
+#include <vector>
 
 namespace mlg_rt::cuda {
 namespace {
@@ -74,6 +87,168 @@ __global__ void reduceKernel(const T *x, T *y, Reduction r) {
   }
 }
 
+/// The input as [outer, kept, inner] with outer and inner reduced.
+struct SumShape {
+  int64_t outer = 1, kept = 1, inner = 1;
+};
+
+/// Rows of at least a warp are cut into pieces of at most this many
+/// elements.
+constexpr int64_t kMaxPiece = 4096;
+constexpr int kSumThreads = 256;
+
+/// Long rows (inner >= 32): partial[k * splits + split] is the sum of the
+/// block's units of output k's rows, a unit being a piece of `pieceLen`
+/// elements of one row, a warp per unit.
+template <typename T>
+__global__ void rowSumsKernel(const T *x, SumShape s, int64_t pieces,
+                              int64_t pieceLen, bool vector, double *partial) {
+  using V = Vec16<T>;
+  const int lane = threadIdx.x % 32;
+  const int64_t warps = blockDim.x / 32,
+                warp = blockIdx.x * warps + threadIdx.x / 32,
+                allWarps = int64_t(gridDim.x) * warps;
+  for (int64_t k = blockIdx.y; k < s.kept; k += gridDim.y) {
+    double acc = 0;
+    for (int64_t u = warp; u < s.outer * pieces; u += allWarps) {
+      int64_t a = u / pieces, piece = u - a * pieces;
+      int64_t begin = piece * pieceLen;
+      int64_t end = begin + pieceLen < s.inner ? begin + pieceLen : s.inner;
+      const T *row = x + (a * s.kept + k) * s.inner;
+      if (vector) {
+        const V *rv = reinterpret_cast<const V *>(row);
+        for (int64_t i = begin / V::size + lane; i < end / V::size; i += 32) {
+          V v = rv[i];
+#pragma unroll
+          for (int e = 0; e < V::size; ++e)
+            acc += double(Elem<T>::load(v.v[e]));
+        }
+      } else {
+        for (int64_t i = begin + lane; i < end; i += 32)
+          acc += double(Elem<T>::load(row[i]));
+      }
+    }
+    acc = blockReduce<double>(acc);
+    if (threadIdx.x == 0)
+      partial[k * gridDim.x + blockIdx.x] = acc;
+  }
+}
+
+/// Short rows (inner < 32): the input is `outer` rows of kept * inner
+/// contiguous columns; partial[split * columns + q] is the sum of column q
+/// over the split's rows [split * rowsPer, ...), a thread per column.
+template <typename T>
+__global__ void columnSumsKernel(const T *x, int64_t rows, int64_t columns,
+                                 int64_t rowsPer, double *partial) {
+  int64_t q = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (q >= columns)
+    return;
+  int64_t first = blockIdx.y * rowsPer;
+  int64_t last = first + rowsPer < rows ? first + rowsPer : rows;
+  double acc = 0;
+  for (int64_t r = first; r < last; ++r)
+    acc += double(Elem<T>::load(x[r * columns + q]));
+  partial[blockIdx.y * columns + q] = acc;
+}
+
+/// y[k]: the partial sums of output k in a fixed order (row sums: by block;
+/// column sums: by split, then by inner position), divided by `count` for a
+/// mean.
+template <typename T>
+__global__ void finishSumsKernel(const double *partial, T *y, SumShape s,
+                                 int64_t splits, bool columns, bool mean) {
+  using C = typename Elem<T>::Compute;
+  MLG_CUDA_GRID_LOOP(k, s.kept) {
+    double acc = 0;
+    if (columns) {
+      for (int64_t b = 0; b < splits; ++b)
+        for (int64_t j = 0; j < s.inner; ++j)
+          acc += partial[b * s.kept * s.inner + k * s.inner + j];
+    } else {
+      for (int64_t b = 0; b < splits; ++b)
+        acc += partial[k * splits + b];
+    }
+    double count = double(s.outer) * double(s.inner);
+    y[k] = Elem<T>::store(C(mean ? (count > 0 ? acc / count : NAN) : acc));
+  }
+}
+
+/// The [outer, kept, inner] form of reducing `dims` over the axes `mask`
+/// marks, if it has one: unit axes dropped, runs of the same kind merged,
+/// the kept run (if any) not interleaved with reduced ones.
+std::optional<SumShape> sumShapeOf(const std::vector<int64_t> &dims,
+                                   const std::vector<bool> &mask) {
+  SumShape s;
+  int stage = 0; // 0: outer reduced, 1: kept, 2: inner reduced
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] == 1)
+      continue;
+    if (mask[d]) {
+      if (stage == 1)
+        stage = 2;
+      (stage == 0 ? s.outer : s.inner) *= dims[d];
+    } else {
+      if (stage == 2)
+        return std::nullopt;
+      stage = 1;
+      s.kept *= dims[d];
+    }
+  }
+  return s;
+}
+
+/// Sums (or means) `x` into `y` in the [outer, kept, inner] form `s`.
+template <typename T>
+Status runSplitSum(cpu::KernelCall &c, Context &ctx, const T *x, T *y,
+                   const SumShape &s, bool mean) {
+  const int64_t target =
+      int64_t(ctx.multiprocessors > 0 ? ctx.multiprocessors : 132) * 4;
+  void *scratch = nullptr;
+  if (s.inner >= 32) {
+    const int vec = Vec16<T>::size;
+    bool vector = aligned16({x}) && s.inner % vec == 0;
+    int64_t pieces = (s.inner + kMaxPiece - 1) / kMaxPiece;
+    int64_t len = (s.inner + pieces - 1) / pieces;
+    if (vector)
+      len = (len + vec - 1) / vec * vec;
+    pieces = (s.inner + len - 1) / len;
+    int64_t units = s.outer * pieces, warps = kSumThreads / 32;
+    int64_t splits = std::clamp<int64_t>((target + s.kept - 1) / s.kept, 1,
+                                         (units + warps - 1) / warps);
+    MLG_RT_RETURN_IF_ERROR(scratchBuffer(
+        c, ctx, uint64_t(s.kept) * splits * sizeof(double), &scratch));
+    double *partial = static_cast<double *>(scratch);
+    dim3 grid(unsigned(splits), unsigned(std::min<int64_t>(s.kept, 65535)));
+    rowSumsKernel<T><<<grid, kSumThreads, 0, ctx.stream>>>(
+        x, s, pieces, len, vector, partial);
+    MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "rowSumsKernel"));
+    finishSumsKernel<T><<<blocksFor(s.kept, kThreads, ctx), kThreads, 0,
+                          ctx.stream>>>(partial, y, s, splits, false, mean);
+    return checkLaunch(c, "finishSumsKernel");
+  }
+  // Columns: enough splits of the rows to fill the device, at least 16 rows
+  // each.
+  int64_t columns = s.kept * s.inner;
+  int64_t columnBlocks = (columns + kSumThreads - 1) / kSumThreads;
+  int64_t splits = std::clamp<int64_t>(
+      (target + columnBlocks - 1) / columnBlocks, 1,
+      std::clamp<int64_t>(s.outer / 16, 1, 65535));
+  int64_t rowsPer = (s.outer + splits - 1) / splits;
+  splits = std::max<int64_t>((s.outer + rowsPer - 1) / rowsPer, 1);
+  if (columnBlocks > INT32_MAX)
+    return c.error("the CUDA backend sums rows of at most 2^31 blocks");
+  MLG_RT_RETURN_IF_ERROR(scratchBuffer(
+      c, ctx, uint64_t(columns) * splits * sizeof(double), &scratch));
+  double *partial = static_cast<double *>(scratch);
+  dim3 grid{unsigned(columnBlocks), unsigned(splits)};
+  columnSumsKernel<T><<<grid, kSumThreads, 0, ctx.stream>>>(
+      x, s.outer, columns, rowsPer, partial);
+  MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "columnSumsKernel"));
+  finishSumsKernel<T><<<blocksFor(s.kept, kThreads, ctx), kThreads, 0,
+                        ctx.stream>>>(partial, y, s, splits, true, mean);
+  return checkLaunch(c, "finishSumsKernel");
+}
+
 template <Red Op> Status runReduce(cpu::KernelCall &c, Context &ctx) {
   const cpu::Tensor &x = c.in[0], &y = c.out[0];
   if (x.rank() > kMaxRank)
@@ -106,7 +281,17 @@ template <Red Op> Status runReduce(cpu::KernelCall &c, Context &ctx) {
     return c.error("the CUDA backend reduces into at most 2^31 elements");
   if (Op != Red::Sum && Op != Red::Mean && r.reducedCount == 0)
     return c.error("a max or min over no elements has no value");
+  std::optional<SumShape> split;
+  if (Op == Red::Sum || Op == Red::Mean)
+    split = sumShapeOf(*x.shape, mask);
+  // Column sums keep a double per column and split: very wide short rows
+  // take the block-per-output path instead.
+  if (split && split->inner < 32 && split->kept * split->inner > (1 << 24))
+    split.reset();
   return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    if (split && x.numel > 0)
+      return runSplitSum<T>(c, ctx, x.as<T>(), y.as<T>(), *split,
+                            Op == Red::Mean);
     reduceKernel<Op, T><<<unsigned(y.numel), kReduceThreads, 0,
                           ctx.stream>>>(x.as<T>(), y.as<T>(), r);
     return checkLaunch(c, "reduceKernel");

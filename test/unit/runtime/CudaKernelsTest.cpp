@@ -97,6 +97,35 @@ TEST_F(Cuda, Reductions) {
         }, cudaTestTolerance(t));
 }
 
+// Sums and means split over many blocks: long rows (vectorized or not),
+// columns of short rows, everything, and the block-per-output fallback for
+// axes that interleave with kept ones.
+TEST_F(Cuda, SplitSumsEveryForm) {
+  struct Case {
+    Shape in;
+    std::vector<int64_t> axes;
+    Shape out;
+  };
+  for (DType t : {DType::F32, DType::F64})
+    for (const char *op : {"reduce_sum", "reduce_mean"})
+      for (const Case &k : std::vector<Case>{
+               {{64, 3, 40, 36}, {0, 2, 3}, {1, 3, 1, 1}}, // bias gradients
+               {{3, 5, 4100}, {2}, {3, 5, 1}},             // pieces of rows
+               {{4, 2, 33}, {0, 2}, {1, 2, 1}},            // odd rows
+               {{300, 70}, {0}, {1, 70}},                  // columns
+               {{200, 6, 9}, {0, 2}, {1, 6, 1}},           // short rows
+               {{50000}, {0}, {1}},                        // everything
+               {{1, 7, 1, 40}, {3}, {1, 7, 1, 1}},         // unit axes
+               {{6, 5, 7}, {0, 2}, {1, 5, 1}},
+               {{5, 6, 7, 8}, {0, 2}, {1, 6, 1, 8}}}) // interleaved
+        expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+          h.input(t, k.in, cudaTestValues(cudaTestNumel(k.in), 31, -1, 3));
+          h.output(t, k.out);
+          h.attrs().set("axes", k.axes);
+          h.attrs().set("keepdims", true);
+        }, cudaTestTolerance(t));
+}
+
 TEST_F(Cuda, GemmEveryTransposeWithBias) {
   for (DType t : {DType::F32, DType::F64})
     for (bool ta : {false, true})

@@ -22,7 +22,7 @@ namespace mlg_rt::test {
 class Cuda : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    Status s = createCudaDevice(&device_);
+    Status s = createCudaDevice(CudaOptions(), &device_);
     if (!s.ok())
       why_ = s.message();
   }
