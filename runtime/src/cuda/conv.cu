@@ -419,12 +419,16 @@ struct Scaling {
   }
 };
 
-template <typename T>
+/// y[n, m, ...] += bias[m]; the filter found by fixed-divisor division
+/// where y has fewer than 2^31 elements.
+template <typename T, bool Narrow>
 __global__ void convBiasKernel(T *y, const T *bias, int64_t filters,
-                               int64_t plane, int64_t total) {
+                               int64_t plane, FastDiv planeDiv,
+                               FastDiv filterDiv, int64_t total) {
   MLG_CUDA_GRID_LOOP(i, total) {
-    y[i] = Elem<T>::store(Elem<T>::load(y[i]) +
-                          Elem<T>::load(bias[(i / plane) % filters]));
+    int64_t m = Narrow ? filterDiv.mod(planeDiv.div(uint32_t(i)))
+                       : (i / plane) % filters;
+    y[i] = Elem<T>::store(Elem<T>::load(y[i]) + Elem<T>::load(bias[m]));
   }
 }
 
@@ -459,10 +463,22 @@ Status runConv(cpu::KernelCall &c, Context &ctx) {
     return Status();
   const cpu::Tensor &bias = c.in[2];
   int64_t filters = y.dim(1), plane = y.numel / (y.dim(0) * filters);
+  const bool narrow = y.numel < int64_t(INT32_MAX);
+  FastDiv planeDiv, filterDiv;
+  if (narrow) {
+    planeDiv = FastDiv(uint32_t(plane));
+    filterDiv = FastDiv(uint32_t(filters));
+  }
   return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
-    convBiasKernel<T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
-                        ctx.stream>>>(y.as<T>(), bias.as<T>(), filters, plane,
-                                      y.numel);
+    unsigned blocks = blocksFor(y.numel, kThreads, ctx);
+    if (narrow)
+      convBiasKernel<T, true><<<blocks, kThreads, 0, ctx.stream>>>(
+          y.as<T>(), bias.as<T>(), filters, plane, planeDiv, filterDiv,
+          y.numel);
+    else
+      convBiasKernel<T, false><<<blocks, kThreads, 0, ctx.stream>>>(
+          y.as<T>(), bias.as<T>(), filters, plane, planeDiv, filterDiv,
+          y.numel);
     return checkLaunch(c, "convBiasKernel");
   });
 }
