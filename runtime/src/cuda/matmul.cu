@@ -25,10 +25,13 @@ Status gemmRowMajor(const cpu::KernelCall &c, Context &ctx, bool transA,
     return c.error("the CUDA backend's products take dimensions below 2^31");
   cublasOperation_t opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasOperation_t opB = transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  // The default mode keeps f32 products in f32 (no TF32; PyTorch's choice
+  // for matrix products); the pedantic mode would also forbid cuBLAS's
+  // faster f32 kernels (split-K among them).
   MLG_CUBLAS_TRY(c, cublasSetMathMode(ctx.cublas,
                                       ctx.tf32Gemm
                                           ? CUBLAS_TF32_TENSOR_OP_MATH
-                                          : CUBLAS_PEDANTIC_MATH));
+                                          : CUBLAS_DEFAULT_MATH));
   if constexpr (std::is_same_v<T, float>) {
     float al = float(alpha), be = float(beta);
     MLG_CUBLAS_TRY(c, cublasSgemmStridedBatched(
