@@ -4,9 +4,11 @@
 # runs the CUDA kernels' GoogleTests against the CPU backend, a small CNN's
 # training steps and ResNet-18's gradients on both backends. With `bench`
 # as the second argument (a bundle made with MLG_BENCH=1), runs
-# compare_pytorch.py instead. Uses PyTorch's cuBLAS and cuDNN.
+# compare_pytorch.py instead (its JSON into $OUT, or /tmp); with `sanitize`,
+# runs ResNet-18's training step (batch 8) under compute-sanitizer's
+# memcheck. Uses PyTorch's cuBLAS and cuDNN.
 #
-#   bash bench/gpu/run.sh .gpu [bench [--models a,b] [--steps N]]
+#   bash bench/gpu/run.sh .gpu [bench [--models a,b] [--steps N] | sanitize]
 set -uo pipefail
 bundle="${1:-.gpu}"
 py=$(command -v python3)
@@ -18,7 +20,13 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 "$py" -c 'import torch; print("torch", torch.__version__, "cuDNN", torch.backends.cudnn.version())'
 if [[ "${2:-}" == bench ]]; then
   echo "== training steps: mlg (CUDA backend) and PyTorch"
-  exec "$py" "$bundle/compare_pytorch.py" "$bundle" --json /tmp/bench.json "${@:3}"
+  exec "$py" "$bundle/compare_pytorch.py" "$bundle" --json "${OUT:-/tmp}/bench.json" "${@:3}"
+fi
+if [[ "${2:-}" == sanitize ]]; then
+  echo "== compute-sanitizer memcheck: ResNet-18's training step (batch 8, loss and every gradient)"
+  exec compute-sanitizer --tool memcheck --leak-check full --error-exitcode 3 \
+    "$bundle/bin/mlg-run" run "$bundle/programs/resnet18_grads.mlgp" --seed=3 \
+    --random-inputs=5 --int-range=1000 --backend=cuda --runs=3
 fi
 echo "== CUDA kernels against the CPU backend"
 "$bundle/bin/MLGRuntimeTests" --gtest_filter='Cuda*' 2>&1 | tail -40
