@@ -2,9 +2,12 @@
 // normalization, dropout and softmax kernels against the CPU backend on
 // fresh random inputs (CudaTestUtil.h). Convolutions run with TF32 (as
 // PyTorch's cuDNN convolutions do) and are compared at 2e-3; the rest at
-// 1e-5 (f32) or 1e-12 (f64). Dropout masks must be bit-identical.
+// 1e-5 (f32) or 1e-12 (f64). Dropout masks and the window pools' results
+// must be bit-identical.
 
 #include "CudaTestUtil.h"
+
+#include "mlg_rt/shape_math.h"
 
 using namespace mlg_rt;
 using namespace mlg_rt::test;
@@ -55,6 +58,46 @@ TEST_F(CudaNN, BatchNormBackwardBothForms) {
         h.output(t, {4});
         h.attrs().set("epsilon", 1e-5);
       }, cudaTestTolerance(t));
+}
+
+// Shapes that take each path of the parallel channel sums: rows of whole
+// 16-byte vectors split into pieces and shared by several blocks, rows of
+// odd length read element by element, and data far from zero (the shifted
+// sums must not cancel).
+TEST_F(CudaNN, BatchNormLargeShapesBothPasses) {
+  for (DType t : {DType::F32, DType::F64})
+    for (Shape x : {Shape{6, 3, 40, 36}, Shape{5, 2, 33}, Shape{64, 2, 5000},
+                    Shape{3, 5, 4100}})
+      for (bool training : {true, false}) {
+        int64_t ch = x[1], n = cudaTestNumel(x);
+        expectSameOnGpu(*device_, "batch_norm", [&](KernelHarness &h) {
+          h.input(t, x, cudaTestValues(n, 21, 9, 11));
+          h.input(t, {ch}, cudaTestValues(ch, 22, 0.5, 1.5));
+          h.input(t, {ch}, cudaTestValues(ch, 23));
+          h.input(t, {ch}, cudaTestValues(ch, 24, 9, 11));
+          h.input(t, {ch}, cudaTestValues(ch, 25, 0.1, 0.5));
+          h.output(t, x);
+          h.output(t, {ch});
+          h.output(t, {ch});
+          h.attrs().set("epsilon", 1e-5);
+          h.attrs().set("momentum", 0.9);
+          h.attrs().set("training", training);
+        }, cudaTestTolerance(t));
+        expectSameOnGpu(*device_, "batch_norm_backward",
+                        [&](KernelHarness &h) {
+          h.input(t, x, cudaTestValues(n, 26));
+          h.input(t, x, cudaTestValues(n, 27, 9, 11));
+          h.input(t, {ch}, cudaTestValues(ch, 28, 0.5, 2));
+          if (!training) {
+            h.input(t, {ch}, cudaTestValues(ch, 29, 9, 11));
+            h.input(t, {ch}, cudaTestValues(ch, 30, 0.1, 0.5));
+          }
+          h.output(t, x);
+          h.output(t, {ch});
+          h.output(t, {ch});
+          h.attrs().set("epsilon", 1e-5);
+        }, cudaTestTolerance(t));
+      }
 }
 
 TEST_F(CudaNN, LayerNormAndItsGradient) {
@@ -266,6 +309,174 @@ TEST_F(CudaNN, PoolsAndTheirGradients) {
           h.output(t, {k.x[0], k.x[1], 1, 1});
         }, cudaTestTolerance(t));
     }
+}
+
+/// A pool of any rank: input [N, C, spatial...], kernel sizes, strides, pads
+/// (begins, then ends) and dilations.
+struct PoolCase {
+  Shape x, kernel, strides, pads, dilations;
+  bool ceil = false;
+
+  /// The pooled shape, by the compiler's rule.
+  Shape y() const {
+    Shape s = {x[0], x[1]};
+    size_t n = kernel.size();
+    for (size_t d = 0; d < n; ++d)
+      s.push_back(*windowOutputSize(x[2 + d], kernel[d], strides[d],
+                                    dilations[d], pads[d], pads[n + d], ceil));
+    return s;
+  }
+  void set(KernelHarness &h) const {
+    h.attrs().set("kernel_shape", kernel);
+    h.attrs().set("strides", strides);
+    h.attrs().set("pads", pads);
+    h.attrs().set("dilations", dilations);
+    h.attrs().set("ceil_mode", ceil);
+  }
+};
+
+/// As expectSameOnGpu, but every result must be the CPU's exactly: the same
+/// value with the same sign of zero, or a NaN for a NaN.
+void expectIdenticalOnGpu(Device &device, const std::string &kernel,
+                          const std::function<void(KernelHarness &)> &setup) {
+  KernelHarness cpu(kernel), gpu(kernel);
+  setup(cpu);
+  setup(gpu);
+  Status s = cpu.run();
+  ASSERT_TRUE(s.ok()) << kernel << " on the CPU: " << s.message();
+  s = gpu.runOn(device);
+  ASSERT_TRUE(s.ok()) << kernel << " on the GPU: " << s.message();
+  for (size_t o = 0; o < cpu.numOutputs(); ++o) {
+    std::vector<double> a = cpu.outputAs<double>(o),
+                        b = gpu.outputAs<double>(o);
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_TRUE(std::isnan(a[i]) ? std::isnan(b[i])
+                                   : a[i] == b[i] && std::signbit(a[i]) ==
+                                                         std::signbit(b[i]))
+          << kernel << " result " << o << " element " << i << ": CPU " << a[i]
+          << ", GPU " << b[i];
+  }
+}
+
+/// Max pool inputs: small integers (many equal maxima, +0 and -0) and, where
+/// `nan`, one NaN.
+std::vector<double> tiedValues(int64_t n, uint32_t seed, bool nan) {
+  std::vector<double> v = cudaTestValues(n, seed, -3, 3);
+  for (double &x : v)
+    x = std::round(x);
+  if (nan && n > 4)
+    v[size_t(n / 2)] = NAN;
+  return v;
+}
+
+/// Runs every window pool and pool gradient of `k` on both backends, in
+/// type `t`, and expects the CPU's results bit for bit.
+void expectPoolsIdentical(Device &device, const PoolCase &k, DType t) {
+  SCOPED_TRACE(::testing::Message()
+               << "x " << ::testing::PrintToString(k.x) << ", kernel "
+               << ::testing::PrintToString(k.kernel) << ", type "
+               << dtypeName(t));
+  Shape y = k.y();
+  auto xTied = tiedValues(cudaTestNumel(k.x), 60, true);
+  auto xs = cudaTestValues(cudaTestNumel(k.x), 61);
+  auto dy = cudaTestValues(cudaTestNumel(y), 62);
+  if (!dy.empty())
+    dy[0] = -0.0; // the CPU's gradient sums start at +0: 0 + -0 is +0
+  expectIdenticalOnGpu(device, "max_pool", [&](KernelHarness &h) {
+    h.input(t, k.x, xTied);
+    h.output(t, y);
+    k.set(h);
+  });
+  expectIdenticalOnGpu(device, "max_pool_backward", [&](KernelHarness &h) {
+    h.input(t, y, dy);
+    h.input(t, k.x, xTied);
+    h.output(t, k.x);
+    k.set(h);
+  });
+  for (bool include : {false, true}) {
+    expectIdenticalOnGpu(device, "average_pool", [&](KernelHarness &h) {
+      h.input(t, k.x, xs);
+      h.output(t, y);
+      k.set(h);
+      h.attrs().set("count_include_pad", include);
+    });
+    expectIdenticalOnGpu(device, "average_pool_backward",
+                         [&](KernelHarness &h) {
+                           h.input(t, y, dy);
+                           h.output(t, k.x);
+                           k.set(h);
+                           h.attrs().set("count_include_pad", include);
+                         });
+  }
+}
+
+/// The pools and their gradients must round as the CPU's do: window order,
+/// first of equal maxima, NaN winning, sums in double divided by the CPU's
+/// count. Over ranks 1 to 3, disjoint and overlapping windows (the two
+/// max_pool_backward paths), padding, ceil_mode, dilation and every float
+/// type.
+TEST_F(CudaNN, PoolsMatchTheCpuExactly) {
+  const std::vector<PoolCase> cases = {
+      // 2x2 stride 2 (VGG): disjoint windows.
+      {{2, 3, 8, 9}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
+      // 3x3 stride 2 pad 1 (ResNet) and stride 2 unpadded (Inception).
+      {{2, 3, 9, 10}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}},
+      {{2, 3, 11, 9}, {3, 3}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
+      // 3x3 stride 1 pad 1 (Inception's average pools): 9 windows an input.
+      {{2, 3, 7, 6}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+      // A stride longer than the window: inputs no window holds.
+      {{1, 2, 11, 10}, {2, 2}, {3, 4}, {0, 1, 1, 0}, {1, 1}},
+      // Dilated, disjoint, with inputs between the taps, and ceil_mode.
+      {{1, 2, 12, 11}, {2, 2}, {3, 3}, {1, 0, 1, 1}, {2, 2}, true},
+      // Dilated and overlapping.
+      {{1, 2, 12, 12}, {3, 2}, {1, 2}, {2, 1, 2, 1}, {2, 3}},
+      // A kernel past the planar kernels' 3x3.
+      {{1, 2, 11, 10}, {5, 4}, {2, 3}, {2, 1, 2, 1}, {1, 1}},
+      // ceil_mode windows past the end padding.
+      {{2, 2, 10, 7}, {3, 2}, {2, 1}, {1, 0, 1, 1}, {1, 1}, true},
+      {{1, 3, 8, 8}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, true},
+      // Pads wider than the window: windows wholly in the padding.
+      {{1, 2, 5, 5}, {2, 2}, {2, 2}, {3, 3, 3, 3}, {1, 1}},
+      // 1-D and 3-D.
+      {{2, 3, 16}, {3}, {2}, {1, 1}, {1}, true},
+      {{2, 3, 15}, {2}, {2}, {0, 0}, {1}},
+      {{1, 2, 5, 6, 7}, {2, 3, 2}, {2, 1, 2}, {0, 1, 1, 1, 0, 1}, {1, 1, 1}},
+      {{1, 2, 6, 6, 6}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0, 0, 0, 0}, {1, 1, 1}},
+      // Empty: an input row of none (windows in the padding alone), and no
+      // planes.
+      {{1, 2, 0, 4}, {2, 2}, {1, 1}, {1, 0, 1, 0}, {1, 1}},
+      {{0, 3, 4, 4}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
+  };
+  for (DType t : {DType::F32, DType::F64, DType::F16, DType::BF16})
+    for (const PoolCase &k : cases)
+      expectPoolsIdentical(*device_, k, t);
+  // Max pool also takes integers; a window wholly in the padding gives the
+  // type's lowest value.
+  PoolCase padded{{2, 3, 5, 5}, {2, 2}, {2, 2}, {3, 3, 3, 3}, {1, 1}};
+  for (DType t : {DType::I32, DType::U8})
+    expectIdenticalOnGpu(*device_, "max_pool", [&](KernelHarness &h) {
+      h.input(t, padded.x, tiedValues(cudaTestNumel(padded.x), 63, false));
+      h.output(t, padded.y());
+      padded.set(h);
+    });
+}
+
+/// Windows reaching past 2^31 (a stride or a dilation of 2^31) take the
+/// kernels' 64-bit index arithmetic.
+TEST_F(CudaNN, PoolsWithIndicesPast32Bits) {
+  const int64_t big = int64_t(1) << 31;
+  const std::vector<PoolCase> cases = {
+      // One window a column; disjoint, then overlapping across rows.
+      {{2, 3, 5, 6}, {3, 2}, {big, 2}, {1, 0, 1, 0}, {1, 1}},
+      {{2, 3, 5, 6}, {3, 2}, {big, 1}, {1, 0, 1, 0}, {1, 1}},
+      // Every window's second tap in the end padding.
+      {{2, 3, 4, 5}, {2, 2}, {1, 1}, {0, 0, 0, big}, {1, big}},
+      // A dilation past 2^32 that a kernel of 1 never uses.
+      {{2, 3, 4, 5}, {1, 2}, {1, 2}, {0, 0, 0, 0}, {4 * big, 1}},
+  };
+  for (DType t : {DType::F32, DType::F64})
+    for (const PoolCase &k : cases)
+      expectPoolsIdentical(*device_, k, t);
 }
 
 } // namespace
