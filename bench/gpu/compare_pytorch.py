@@ -49,7 +49,7 @@ def run_mlg(bundle, name, steps, flags):
                     r"(.*?); the driver counts (.*?) in use", r.stdout)
     # Device time by kernel, from a profiled run (means over its runs).
     by_kernel = {}
-    p = subprocess.run(cmd + ["--runs=3", f"--profile={profile}"],
+    p = subprocess.run(cmd + ["--runs=4", f"--profile={profile}"],
                        capture_output=True, text=True)
     if p.returncode == 0 and os.path.exists(profile):
         for step in json.load(open(profile))["steps"]:

@@ -177,8 +177,14 @@ Status Session::prepare() {
 Status Session::profileJson(std::string *out) {
   if (!options_.profile)
     return Status::error("the session was made without profiling");
-  if (device_)
-    MLG_RT_RETURN_IF_ERROR(device_->addStepTimes(stepMs_));
+  // On a device the first run is left out once there are others.
+  uint64_t counted = runs_;
+  const std::vector<double> *ms = &stepMs_;
+  if (device_) {
+    counted = runs_ > 1 ? runs_ - 1 : runs_;
+    if (runs_ == 1)
+      ms = &firstRunMs_;
+  }
   const Program &p = *program_;
   auto quoted = [](const std::string &v) {
     std::string q = "\"";
@@ -190,20 +196,22 @@ Status Session::profileJson(std::string *out) {
     }
     return q + "\"";
   };
-  double runs = double(std::max<uint64_t>(runs_, 1)), total = 0;
-  for (double ms : stepMs_)
-    total += ms;
+  double runs = double(std::max<uint64_t>(counted, 1)), total = 0;
+  for (double t : *ms)
+    total += t;
   std::string j = "{\"version\": 1, \"program\": " + quoted(p.name) +
                   ", \"device\": " +
                   quoted(device_ ? device_->describe() : "CPU") +
-                  ", \"runs\": " + std::to_string(runs_) +
+                  ", \"runs\": " + std::to_string(counted) +
+                  ", \"first_run_excluded\": " +
+                  (counted < runs_ ? "true" : "false") +
                   ", \"step_ms\": " + std::to_string(total / runs) +
                   ", \"steps\": [";
-  for (size_t i = 0; i < stepMs_.size(); ++i)
+  for (size_t i = 0; i < ms->size(); ++i)
     j += std::string(i ? ",\n " : "\n ") + "{\"index\": " + std::to_string(i) +
          ", \"kernel\": " + quoted(p.steps[i].kernel) +
          ", \"name\": " + quoted(p.steps[i].name) +
-         ", \"ms\": " + std::to_string(stepMs_[i] / runs) + "}";
+         ", \"ms\": " + std::to_string((*ms)[i] / runs) + "}";
   *out = j + "]}\n";
   return Status();
 }
@@ -469,8 +477,14 @@ Status Session::runOnDevice() {
                     !options_.profile;
   MLG_RT_RETURN_IF_ERROR(device_->runSteps(runs_, replayable, enqueueSteps));
   MLG_RT_RETURN_IF_ERROR(device_->synchronize());
-  if (!stepMs_.empty())
-    MLG_RT_RETURN_IF_ERROR(device_->addStepTimes(stepMs_));
+  if (!stepMs_.empty()) {
+    if (runs_ == 0) {
+      firstRunMs_.assign(stepMs_.size(), 0.0);
+      MLG_RT_RETURN_IF_ERROR(device_->addStepTimes(firstRunMs_));
+    } else {
+      MLG_RT_RETURN_IF_ERROR(device_->addStepTimes(stepMs_));
+    }
+  }
   ++runs_;
   return Status();
 }

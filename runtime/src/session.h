@@ -82,7 +82,9 @@ public:
   MemoryStats memory() const { return program_->memory(); }
   /// With SessionOptions::profile: every step's kernel, name and mean time
   /// over the runs so far (device time between events on a device, host
-  /// time on the CPU) as JSON, for the cost model and for people.
+  /// time on the CPU) as JSON, for the cost model and for people. On a
+  /// device the first run (which also chooses algorithms) is left out once
+  /// there are later ones.
   Status profileJson(std::string *out);
   /// The device the session runs on, or null on the host.
   const Device *device() const { return device_.get(); }
@@ -122,6 +124,9 @@ private:
   uint64_t runs_ = 0;
   /// With a profile: each step's total milliseconds over the runs.
   std::vector<double> stepMs_;
+  /// On a device, the first run's step times (it also chooses algorithms
+  /// and grows scratch): kept out of the profile once later runs exist.
+  std::vector<double> firstRunMs_;
 };
 
 /// The number of classes of the program's `labels` input: the class axis of

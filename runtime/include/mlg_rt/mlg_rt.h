@@ -174,7 +174,9 @@ void mlg_rt_session_release(mlg_rt_session_t *session);
  * versions. Valid while the session lives. */
 const char *mlg_rt_session_device(const mlg_rt_session_t *session);
 /* With options.profile: writes each step's kernel, name and mean time over
- * the runs so far (device time on a GPU) as JSON to `path`, atomically. */
+ * the runs so far (device time on a GPU, leaving out the first run, which
+ * also chooses algorithms, once there are others) as JSON to `path`,
+ * atomically. */
 mlg_rt_status_t mlg_rt_session_write_profile(mlg_rt_session_t *session,
                                              const char *path);
 typedef struct mlg_rt_device_memory {

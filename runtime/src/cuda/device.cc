@@ -150,6 +150,7 @@ public:
     size_t total = 0;
     MLG_CUDA_RETURN(cudaMemGetInfo(&freeAtStart_, &total));
     MLG_CUDA_RETURN(cudaMalloc(&ctx_.runIndex, sizeof(uint64_t)));
+    MLG_CUDA_RETURN(cudaMemset(ctx_.runIndex, 0, sizeof(uint64_t)));
     MLG_CUDA_RETURN(cudaMalloc(&ctx_.deviceError, 2 * sizeof(int32_t)));
     MLG_CUDA_RETURN(cudaMemset(ctx_.deviceError, 0, 2 * sizeof(int32_t)));
     return Status();

@@ -4,11 +4,14 @@
 //
 // One thread per output element in a grid-stride loop; a broadcast operand
 // is read through strides that are 0 along its broadcast dimensions, so one
-// kernel serves every shape pair. f16 and bf16 compute in float, as on the
-// CPU backend.
+// kernel serves every shape pair, its coordinates found by fixed-divisor
+// division where the output has fewer than 2^31 elements. Operands of the
+// output's shape are read and written 16 bytes at a time where the pointers
+// allow. f16 and bf16 compute in float, as on the CPU backend.
 
 #include "common.cuh"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mlg_rt::cuda {
@@ -22,6 +25,9 @@ struct Broadcast {
   int rank = 0;
   int64_t dims[kMaxRank];
   int64_t stride[2][kMaxRank];
+  /// Fewer than 2^31 output elements: dims divide through `div`.
+  bool narrow = false;
+  FastDiv div[kMaxRank];
 };
 
 /// Right-aligned NumPy broadcasting of `operands` to `out`.
@@ -32,8 +38,12 @@ Status broadcastOf(const cpu::KernelCall &c, const cpu::Tensor &out,
     return c.error("the CUDA backend broadcasts at most ", kMaxRank,
                    " dimensions, got ", out.rank());
   b.rank = int(out.rank());
-  for (int d = 0; d < b.rank; ++d)
+  b.narrow = out.numel < int64_t(INT32_MAX);
+  for (int d = 0; d < b.rank; ++d) {
     b.dims[d] = out.dim(d);
+    if (b.narrow && b.dims[d] > 0)
+      b.div[d] = FastDiv(uint32_t(b.dims[d]));
+  }
   int k = 0;
   for (const cpu::Tensor *t : operands) {
     int64_t stride = 1;
@@ -52,12 +62,56 @@ __device__ __forceinline__ void offsetsOf(const Broadcast &b, int64_t i,
                                           int64_t &a, int64_t &c) {
   a = 0;
   c = 0;
+  if (b.narrow) {
+    uint32_t j = uint32_t(i);
+    for (int d = b.rank - 1; d >= 0; --d) {
+      uint32_t q = b.div[d].div(j), r = j - q * uint32_t(b.dims[d]);
+      a += int64_t(r) * b.stride[0][d];
+      c += int64_t(r) * b.stride[1][d];
+      j = q;
+    }
+    return;
+  }
   for (int d = b.rank - 1; d >= 0; --d) {
     int64_t q = i / b.dims[d], r = i - q * b.dims[d];
     a += r * b.stride[0][d];
     c += r * b.stride[1][d];
     i = q;
   }
+}
+
+/// y[i] = f(a[i], b[i]) for i in [0, n), 16 bytes at a time (the pointers
+/// aligned for it), the tail element by element; y may alias a or b (each
+/// element is read before it is written, by one thread).
+template <typename T, typename F>
+__global__ void vectorMapKernel(const T *a, const T *b, T *y, int64_t n,
+                                F f) {
+  using V = Vec16<T>;
+  const int64_t vectors = n / V::size;
+  MLG_CUDA_GRID_LOOP(i, vectors) {
+    V va = reinterpret_cast<const V *>(a)[i];
+    V vb = reinterpret_cast<const V *>(b)[i];
+#pragma unroll
+    for (int e = 0; e < V::size; ++e)
+      va.v[e] = f(va.v[e], vb.v[e]);
+    reinterpret_cast<V *>(y)[i] = va;
+  }
+  if (blockIdx.x == 0)
+    for (int64_t i = vectors * V::size + threadIdx.x; i < n; i += blockDim.x)
+      y[i] = f(a[i], b[i]);
+}
+
+/// Launches vectorMapKernel over the same-shaped `a`, `b` and `y` (b may be
+/// a), if their pointers allow 16-byte accesses; false otherwise.
+template <typename T, typename F>
+bool launchVectorMap(const T *a, const T *b, T *y, int64_t n, F f,
+                     Context &ctx) {
+  if (!aligned16({a, b, y}))
+    return false;
+  int64_t vectors = std::max<int64_t>(n / Vec16<T>::size, 1);
+  vectorMapKernel<T, F><<<blocksFor(vectors, kThreads, ctx), kThreads, 0,
+                          ctx.stream>>>(a, b, y, n, f);
+  return true;
 }
 
 enum class Arith { Add, Sub, Mul, Div, Max, Min };
@@ -77,6 +131,14 @@ template <Arith Op, typename C> __device__ __forceinline__ C arith(C a, C b) {
   else
     return (a != a || b != b) ? a + b : (a < b ? a : b);
 }
+
+template <Arith Op, typename T> struct ArithFn {
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    using C = typename Elem<T>::Compute;
+    return Elem<T>::store(
+        arith<Op, C>(C(Elem<T>::load(a)), C(Elem<T>::load(b))));
+  }
+};
 
 template <Arith Op, typename T>
 __global__ void arithKernel(const T *a, const T *b, T *y, int64_t n,
@@ -103,6 +165,9 @@ template <Arith Op> Status runArith(cpu::KernelCall &c, Context &ctx) {
   MLG_RT_RETURN_IF_ERROR(broadcastOf(c, y, {&a, &b}, bc));
   bool same = sameShape(a, y) && sameShape(b, y);
   return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    if (same && launchVectorMap(a.as<T>(), b.as<T>(), y.as<T>(), y.numel,
+                                ArithFn<Op, T>(), ctx))
+      return checkLaunch(c, "vectorMapKernel");
     arithKernel<Op, T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
                          ctx.stream>>>(a.as<T>(), b.as<T>(), y.as<T>(),
                                        y.numel, bc, same);
@@ -141,6 +206,13 @@ template <Unary Op, typename C> __device__ __forceinline__ C unary(C x) {
     return cos(x);
 }
 
+template <Unary Op, typename T> struct UnaryFn {
+  __device__ __forceinline__ T operator()(T x, T) const {
+    using C = typename Elem<T>::Compute;
+    return Elem<T>::store(unary<Op, C>(C(Elem<T>::load(x))));
+  }
+};
+
 template <Unary Op, typename T>
 __global__ void unaryKernel(const T *x, T *y, int64_t n) {
   using C = typename Elem<T>::Compute;
@@ -154,6 +226,9 @@ template <Unary Op> Status runUnary(cpu::KernelCall &c, Context &ctx) {
   if (y.numel == 0)
     return Status();
   return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
+    if (launchVectorMap(x.as<T>(), x.as<T>(), y.as<T>(), y.numel,
+                        UnaryFn<Op, T>(), ctx))
+      return checkLaunch(c, "vectorMapKernel");
     unaryKernel<Op, T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
                          ctx.stream>>>(x.as<T>(), y.as<T>(), y.numel);
     return checkLaunch(c, "unaryKernel");
@@ -163,12 +238,10 @@ template <Unary Op> Status runUnary(cpu::KernelCall &c, Context &ctx) {
 enum class Backward { Relu, Sigmoid, Tanh };
 
 /// dx from dy and the forward's output y.
-template <Backward Op, typename T>
-__global__ void activationBackwardKernel(const T *dy, const T *v, T *dx,
-                                         int64_t n) {
-  using C = typename Elem<T>::Compute;
-  MLG_CUDA_GRID_LOOP(i, n) {
-    C g = Elem<T>::load(dy[i]), y = Elem<T>::load(v[i]);
+template <Backward Op, typename T> struct BackwardFn {
+  __device__ __forceinline__ T operator()(T dy, T v) const {
+    using C = typename Elem<T>::Compute;
+    C g = Elem<T>::load(dy), y = Elem<T>::load(v);
     C r;
     if constexpr (Op == Backward::Relu)
       r = y > C(0) ? g : C(0);
@@ -176,8 +249,14 @@ __global__ void activationBackwardKernel(const T *dy, const T *v, T *dx,
       r = g * y * (C(1) - y);
     else
       r = g * (C(1) - y * y);
-    dx[i] = Elem<T>::store(r);
+    return Elem<T>::store(r);
   }
+};
+
+template <Backward Op, typename T>
+__global__ void activationBackwardKernel(const T *dy, const T *v, T *dx,
+                                         int64_t n) {
+  MLG_CUDA_GRID_LOOP(i, n) { dx[i] = BackwardFn<Op, T>()(dy[i], v[i]); }
 }
 
 template <Backward Op>
@@ -186,6 +265,9 @@ Status runActivationBackward(cpu::KernelCall &c, Context &ctx) {
   if (dx.numel == 0)
     return Status();
   return dispatchFloat(c, dx.dtype, [&]<typename T>() -> Status {
+    if (launchVectorMap(c.in[0].as<T>(), c.in[1].as<T>(), dx.as<T>(),
+                        dx.numel, BackwardFn<Op, T>(), ctx))
+      return checkLaunch(c, "vectorMapKernel");
     activationBackwardKernel<Op, T>
         <<<blocksFor(dx.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
             c.in[0].as<T>(), c.in[1].as<T>(), dx.as<T>(), dx.numel);

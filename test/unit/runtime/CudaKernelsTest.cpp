@@ -48,6 +48,35 @@ TEST_F(Cuda, ArithmeticWithBroadcasting) {
       }
 }
 
+// Same-shaped operands go 16 bytes at a time with an element-by-element
+// tail (1031 elements: no type's vector width divides it), also in place;
+// a broadcast operand through fixed-divisor coordinates.
+TEST_F(Cuda, ElementwiseVectorsTailsAndInPlace) {
+  for (DType t : {DType::F32, DType::F64, DType::F16})
+    for (bool inPlace : {false, true}) {
+      double tol = t == DType::F16 ? 1e-3 : cudaTestTolerance(t);
+      for (const char *op : {"add", "mul", "relu_backward"})
+        expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+          h.input(t, {1031}, cudaTestValues(1031, 41, -2, 2));
+          h.input(t, {1031}, cudaTestValues(1031, 42, -2, 2));
+          h.output(t, {1031});
+          if (inPlace)
+            h.aliasOutputToInput(0, 1);
+        }, tol);
+      expectSameOnGpu(*device_, "relu", [&](KernelHarness &h) {
+        h.input(t, {1031}, cudaTestValues(1031, 43, -2, 2));
+        h.output(t, {1031});
+        if (inPlace)
+          h.aliasOutputToInput(0, 0);
+      }, tol);
+      expectSameOnGpu(*device_, "add", [&](KernelHarness &h) {
+        h.input(t, {7, 33, 5}, cudaTestValues(7 * 33 * 5, 44, -2, 2));
+        h.input(t, {33, 1}, cudaTestValues(33, 45, -2, 2));
+        h.output(t, {7, 33, 5});
+      }, tol);
+    }
+}
+
 TEST_F(Cuda, UnaryAndActivationBackward) {
   for (DType t : {DType::F32, DType::F64}) {
     for (const char *op : {"relu", "neg", "abs", "exp", "tanh", "sigmoid",

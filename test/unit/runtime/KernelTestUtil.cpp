@@ -134,7 +134,8 @@ Status KernelHarness::runOn(Device &device, uint64_t runIndex) {
     }
     call.workspace = static_cast<uint8_t *>(workspace);
     call.runIndex = runIndex;
-    s = device.runStep(0, call);
+    s = device.runSteps(runIndex, false,
+                        [&] { return device.runStep(0, call); });
   }
   if (s.ok())
     s = device.synchronize();
