@@ -12,8 +12,8 @@ on random data from seeded weights, and reports the median step time after
 two warm-up steps (the second records the CUDA graph the others replay), the
 memory the program states (arena + persistent), the backend's scratch, and
 the device memory the driver counts in use (cudaMemGetInfo); a second run of
-3 steps with --profile gives the device time by kernel (profiling launches
-step by step, so its times are not the step time). Then
+4 steps with --profile gives the device time by kernel, the first run left
+out (profiling launches step by step, so its times are not the step time). Then
 ../shared/bench/pytorch_baseline.py (copied into the bundle) measures PyTorch
 on the same models. Prints a markdown table and writes JSON.
 """

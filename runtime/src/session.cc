@@ -171,7 +171,36 @@ Status Session::prepare() {
     if (device_)
       MLG_RT_RETURN_IF_ERROR(device_->enableProfile(calls_.size()));
   }
-  return device_ ? device_->prepare(*program_, calls_) : Status();
+  if (!device_)
+    return Status();
+  // An input is kept on the device between runs unless a step writes into
+  // its bytes (the plan may reuse them once the input is dead).
+  const Program &p = *program_;
+  inputOnDevice_.assign(p.inputs.size(), false);
+  inputKept_.assign(p.inputs.size(), true);
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    const TensorInfo &in = p.tensors[p.inputs[i].tensor];
+    if (in.storage != TensorInfo::Storage::Arena)
+      continue;
+    auto overlaps = [&](uint64_t offset, uint64_t bytes) {
+      return bytes > 0 && offset < in.offset + uint64_t(in.bytes) &&
+             in.offset < offset + bytes;
+    };
+    for (const StepInfo &step : p.steps) {
+      bool written = step.hasWorkspace &&
+                     overlaps(step.workspaceOffset, step.workspaceBytes);
+      for (uint32_t out : step.outputs) {
+        const TensorInfo &t = p.tensors[out];
+        written |= t.storage == TensorInfo::Storage::Arena &&
+                   overlaps(t.offset, uint64_t(t.bytes));
+      }
+      if (written) {
+        inputKept_[i] = false;
+        break;
+      }
+    }
+  }
+  return device_->prepare(*program_, calls_);
 }
 
 Status Session::profileJson(std::string *out) {
@@ -403,6 +432,8 @@ Status Session::setInputBytes(size_t index, const void *data, size_t bytes) {
     return Status::errorf("input '", b.name, "': no data given");
   staged_[index].assign(static_cast<const char *>(data), bytes);
   staged_set_[index] = true;
+  if (!inputOnDevice_.empty())
+    inputOnDevice_[index] = false;
   return Status();
 }
 
@@ -456,8 +487,12 @@ Status Session::runOnDevice() {
   for (size_t i = 0; i < p.inputs.size(); ++i) {
     if (!staged_set_[i])
       return Status::errorf("input '", p.inputs[i].name, "' is not set");
+    // Poisoning fills the whole arena: inputs go in again.
+    if (inputOnDevice_[i] && inputKept_[i] && !options_.poison)
+      continue;
     MLG_RT_RETURN_IF_ERROR(device_->copyToDevice(
         dataOf(p.inputs[i].tensor), staged_[i].data(), staged_[i].size()));
+    inputOnDevice_[i] = true;
   }
   auto enqueueSteps = [&]() -> Status {
     for (size_t i = 0; i < calls_.size(); ++i) {

@@ -121,6 +121,10 @@ private:
   std::vector<cpu::KernelCall> calls_;
   std::vector<std::string> staged_;
   std::vector<bool> staged_set_;
+  /// On a device: input i's staged value is in device memory, and
+  /// `inputKept_[i]` says no step ever writes over it, so a run need not
+  /// copy it again until it is set anew.
+  std::vector<bool> inputOnDevice_, inputKept_;
   uint64_t runs_ = 0;
   /// With a profile: each step's total milliseconds over the runs.
   std::vector<double> stepMs_;
