@@ -162,6 +162,7 @@ void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options) {
   options->tf32_convolutions = 1;
   options->tf32_gemm = 0;
   options->measure_convolutions = 1;
+  options->conv_scratch_bytes = 0;
   options->cuda_graphs = 1;
 }
 
@@ -180,6 +181,7 @@ mlg_rt_status_t mlg_rt_session_create(mlg_rt_program_t *program,
   o.cuda.tf32Convolutions = options->tf32_convolutions != 0;
   o.cuda.tf32Gemm = options->tf32_gemm != 0;
   o.cuda.measureConvolutions = options->measure_convolutions != 0;
+  o.cuda.convScratchBytes = options->conv_scratch_bytes;
   o.cuda.graphs = options->cuda_graphs != 0;
   auto s = std::make_unique<mlg_rt_session>();
   if (mlg_rt_status_t st =

@@ -42,6 +42,11 @@ public:
   /// checks left them).
   virtual Status prepare(const Program &program,
                          const std::vector<cpu::KernelCall> &calls) = 0;
+  /// Whether steps of `kernel` can use the arena's spare bytes
+  /// (KernelCall::spare) as scratch.
+  virtual bool wantsSpareArena(const std::string &kernel) const {
+    return false;
+  }
   /// Enqueues step `index`; its tensors point into device memory.
   virtual Status runStep(size_t index, cpu::KernelCall &call) = 0;
   /// Enqueues run `runIndex` of every step: `enqueueSteps` calls runStep for
@@ -67,13 +72,18 @@ public:
 /// How the CUDA device computes f32 products and chooses convolution
 /// algorithms.
 struct CudaOptions {
-  /// TF32 tensor cores in cuDNN convolutions (PyTorch's default).
+  /// TF32 tensor cores in convolutions and the LSTM's cells (PyTorch's
+  /// default for cuDNN, which runs both there).
   bool tf32Convolutions = true;
   /// TF32 in cuBLAS matrix products (off, as PyTorch's default).
   bool tf32Gemm = false;
   /// Each convolution shape's algorithm timed on first use (as PyTorch's
   /// cudnn.benchmark) rather than taken from cuDNN's heuristics.
   bool measureConvolutions = true;
+  /// Device memory beyond the program's that a convolution's algorithm may
+  /// take as scratch; none by default: workspaces come from the step's own
+  /// and the arena's bytes that are free at the step.
+  uint64_t convScratchBytes = 0;
   /// From the second run on, every run replays one CUDA graph of the steps
   /// (not while profiling or poisoning).
   bool graphs = true;

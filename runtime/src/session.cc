@@ -200,6 +200,10 @@ Status Session::prepare() {
       }
     }
   }
+  std::vector<bool> wanted(p.steps.size());
+  for (size_t i = 0; i < p.steps.size(); ++i)
+    wanted[i] = device_->wantsSpareArena(p.steps[i].kernel);
+  spare_ = spareArenaRanges(p, wanted);
   return device_->prepare(*program_, calls_);
 }
 
@@ -445,6 +449,10 @@ cpu::KernelCall &Session::bindStep(size_t i) {
   for (size_t k = 0; k < step.outputs.size(); ++k)
     call.out[k].data = dataOf(step.outputs[k]);
   call.workspace = step.hasWorkspace ? arena_ + step.workspaceOffset : nullptr;
+  if (i < spare_.size() && spare_[i].bytes) {
+    call.spare = arena_ + spare_[i].offset;
+    call.spareBytes = spare_[i].bytes;
+  }
   call.runIndex = runs_;
   return call;
 }

@@ -12,6 +12,7 @@
 #ifndef MLG_RT_SRC_SESSION_H
 #define MLG_RT_SRC_SESSION_H
 
+#include "arena_spare.h"
 #include "cpu/kernel.h"
 #include "device.h"
 #include "onnx_io.h"
@@ -125,6 +126,8 @@ private:
   /// `inputKept_[i]` says no step ever writes over it, so a run need not
   /// copy it again until it is set anew.
   std::vector<bool> inputOnDevice_, inputKept_;
+  /// On a device: each step's spare arena range (arena_spare.h).
+  std::vector<ArenaRange> spare_;
   uint64_t runs_ = 0;
   /// With a profile: each step's total milliseconds over the runs.
   std::vector<double> stepMs_;

@@ -58,12 +58,16 @@ Options of `run`:
   --profile=FILE.json      time every step of every run (device time on a
                            GPU) and write each step's mean as JSON
   --tf32=conv|all|none     on CUDA, where f32 products may use TF32 tensor
-                           cores: convolutions only (default, as PyTorch),
-                           also matrix products, or nowhere
+                           cores: convolutions and LSTM cells (default, as
+                           PyTorch's cuDNN), also matrix products, or nowhere
   --conv-algo=measure|heuristic
                            on CUDA, choose each convolution's algorithm by
                            timing the candidates on first use (default, as
                            PyTorch's cudnn.benchmark) or by cuDNN's heuristics
+  --conv-scratch-mib=N     on CUDA, device memory beyond the program's that a
+                           convolution's algorithm may take as workspace
+                           (default 0: workspaces come from arena bytes free
+                           at each convolution's step, at no memory cost)
   --cuda-graph=on|off      on CUDA, replay every run after the first as one
                            recorded CUDA graph (default on; off while
                            profiling or poisoning)
@@ -104,7 +108,8 @@ each run is one step that updates the weights in place):
                            program's number of classes)
   --synthetic-batches=K    distinct synthetic batches, reused in turn
                            (default: 8, fewer if they would take over 512 MiB)
-  --poison, --naive-gemm, --backend, --tf32, --conv-algo, --cuda-graph
+  --poison, --naive-gemm, --backend, --tf32, --conv-algo,
+                           --conv-scratch-mib, --cuda-graph
                            as for `run`
 
 Options of `eval` (PROGRAM is compiled from an inference model whose output
@@ -113,7 +118,8 @@ is the logits [B, C]):
   --data=fashion-mnist[:DIR][:test|:train]
                            the images and labels (default: the test split);
                            a last partial batch is padded, its padding ignored
-  --poison, --naive-gemm, --backend, --tf32, --conv-algo, --cuda-graph
+  --poison, --naive-gemm, --backend, --tf32, --conv-algo,
+                           --conv-scratch-mib, --cuda-graph
                            as for `run`
   Prints `accuracy: A (n of N)`: the share of samples whose largest logit is
   their label's.
@@ -198,6 +204,15 @@ int parseCudaFlag(const std::string &arg, CudaFlags *flags) {
       return -1;
     }
     flags->measureConvolutions = v == "measure";
+    return 1;
+  }
+  if (arg.rfind("--conv-scratch-mib=", 0) == 0) {
+    uint64_t mib = 0;
+    if (!parseUnsigned(arg.substr(19), &mib) || mib > (uint64_t(1) << 40)) {
+      usageError("--conv-scratch-mib takes a number of MiB");
+      return -1;
+    }
+    flags->convScratchBytes = mib << 20;
     return 1;
   }
   if (arg.rfind("--cuda-graph=", 0) == 0) {

@@ -25,16 +25,19 @@ bool parseUnsigned(const std::string &text, uint64_t *out);
 /// "cpu" or "cuda" as a backend; false for anything else.
 bool parseBackend(const std::string &text, mlg_rt_backend_t *out);
 
-/// How the CUDA backend computes: --tf32=, --conv-algo=, --cuda-graph=.
+/// How the CUDA backend computes: --tf32=, --conv-algo=,
+/// --conv-scratch-mib=, --cuda-graph=.
 struct CudaFlags {
   bool tf32Convolutions = true, tf32Gemm = false, measureConvolutions = true,
        graphs = true;
+  uint64_t convScratchBytes = 0;
 
   void applyTo(mlg_rt_session_options_t *options) const {
     options->cuda_graphs = graphs;
     options->tf32_convolutions = tf32Convolutions;
     options->tf32_gemm = tf32Gemm;
     options->measure_convolutions = measureConvolutions;
+    options->conv_scratch_bytes = convScratchBytes;
   }
 };
 

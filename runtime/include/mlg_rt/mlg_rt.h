@@ -149,20 +149,26 @@ typedef struct mlg_rt_session_options {
   int naive_gemm;
   /* Time every step of every run (mlg_rt_session_write_profile). */
   int profile;
-  /* CUDA: f32 convolutions may use TF32 tensor cores (PyTorch's default). */
+  /* CUDA: f32 convolutions and LSTM cells may use TF32 tensor cores
+   * (PyTorch's default for cuDNN, which runs both there). */
   int tf32_convolutions;
   /* CUDA: f32 matrix products may use TF32 (off, as in PyTorch). */
   int tf32_gemm;
   /* CUDA: choose each convolution's algorithm by timing the candidates on
    * first use (as PyTorch's cudnn.benchmark); else cuDNN's heuristics. */
   int measure_convolutions;
+  /* CUDA: device memory beyond the program's that a convolution's algorithm
+   * may take as scratch. 0 (the default): convolutions take their workspace
+   * from arena bytes free at their step, at no cost in memory. */
+  uint64_t conv_scratch_bytes;
   /* CUDA: from the second run on, replay the steps as one recorded CUDA
    * graph (not while profiling or poisoning). */
   int cuda_graphs;
 } mlg_rt_session_options_t;
 
 /* Fills the defaults: the CPU backend, no poisoning, BLAS; on CUDA, TF32 in
- * convolutions only, measured convolution algorithms, CUDA graphs. */
+ * convolutions and LSTM cells only, measured convolution algorithms, no
+ * convolution scratch beyond the program's memory, CUDA graphs. */
 void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options);
 
 /* Allocates the program's memory and checks every step against the backend. */

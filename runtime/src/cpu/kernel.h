@@ -41,6 +41,11 @@ struct KernelCall {
   std::vector<Tensor> in, out;
   uint8_t *workspace = nullptr;
   uint64_t workspaceBytes = 0;
+  /// On a device that asks for it: arena bytes that hold nothing live
+  /// across this step (arena_spare.h), which the kernel may use as scratch
+  /// (they may overlap `workspace`).
+  uint8_t *spare = nullptr;
+  uint64_t spareBytes = 0;
   const CpuOptions *options = nullptr;
   /// How many times the program has run before (dropout's step counter).
   uint64_t runIndex = 0;

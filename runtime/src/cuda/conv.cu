@@ -13,10 +13,12 @@
 // cached: by default every candidate is timed on the step's own tensors (as
 // PyTorch's cudnn.benchmark does), else cuDNN's heuristics rank them; the
 // fastest (best-ranked) one whose workspace is at most what the step's
-// planned workspace (sized for the CPU's im2col) or a backend scratch buffer
-// of bounded size can give wins. The timing's workspace is a temporary
-// buffer; the scratch (scratchBuffer) grows once to the largest chosen
-// workspace and is then reused.
+// planned workspace (sized for the CPU's im2col), the arena's spare bytes
+// at that step (arena_spare.h: at no cost in memory) or backend scratch up
+// to Context::convScratchLimit (none by default) can give wins. Timing
+// uses the same bytes, or a temporary buffer where scratch is allowed; the
+// scratch (scratchBuffer) grows once to the largest chosen workspace and
+// is then reused.
 // The bias is added by a kernel after the convolution; for f16 and bf16 the
 // convolution's output is rounded before the bias is added (the CPU rounds
 // once).
@@ -63,11 +65,6 @@ using ConvDesc = CudnnDesc<cudnnConvolutionDescriptor_t,
                            cudnnDestroyConvolutionDescriptor>;
 
 enum class ConvPass { Forward = 0, BackwardData = 1, BackwardFilter = 2 };
-
-/// The most backend scratch one convolution's algorithm may claim (also
-/// bounded by half the free device memory when it is chosen); a step's own
-/// workspace may always be used whole.
-constexpr uint64_t kMaxConvScratch = uint64_t(1) << 30;
 
 /// The descriptors of one convolution: `x` the forward's input (or its
 /// gradient), `y` its output (or its gradient), `w` the filters (or their
@@ -216,15 +213,14 @@ struct ConvAlgo {
   size_t workspace = 0;
 };
 
-/// The first of cuDNN's ranked `perf` results that runs (with FMA kernels
-/// only, for f32 without TF32) and whose workspace is at most `limit`; if
-/// none fits, the one needing the least workspace. `sizeOf(algo, &bytes)`
-/// asks cuDNN for an algorithm's workspace under the math type set on the
-/// descriptor.
+/// cuDNN's ranked `perf` results that run (with FMA kernels only, for f32
+/// without TF32), best first, with their math types and workspaces.
+/// `sizeOf(algo, &bytes)` asks cuDNN for an algorithm's workspace under the
+/// math type set on the descriptor.
 template <typename Perf, typename SizeFn>
-Status pickAlgo(const cpu::KernelCall &c, ConvSetup &s, const Perf *perf,
-                int count, uint64_t limit, SizeFn &&sizeOf, ConvAlgo &out) {
-  bool any = false;
+Status rankAlgos(const cpu::KernelCall &c, ConvSetup &s, const Perf *perf,
+                 int count, SizeFn &&sizeOf, std::vector<ConvAlgo> &out) {
+  out.clear();
   for (int i = 0; i < count; ++i) {
     const Perf &p = perf[i];
     if (p.status != CUDNN_STATUS_SUCCESS)
@@ -242,18 +238,24 @@ Status pickAlgo(const cpu::KernelCall &c, ConvSetup &s, const Perf *perf,
     size_t bytes = 0;
     if (sizeOf(p.algo, &bytes) != CUDNN_STATUS_SUCCESS)
       continue;
-    ConvAlgo a{int(p.algo), math, bytes};
-    if (bytes <= limit) {
-      out = a;
-      return Status();
-    }
-    if (!any || bytes < out.workspace)
-      out = a;
-    any = true;
+    out.push_back({int(p.algo), math, bytes});
   }
-  if (!any)
+  if (out.empty())
     return c.error("cuDNN offers no algorithm for this convolution");
   return Status();
+}
+
+/// The best-ranked algorithm whose workspace is at most `limit`; if none
+/// fits, the one needing the least workspace.
+ConvAlgo pickAlgo(const std::vector<ConvAlgo> &ranked, uint64_t limit) {
+  const ConvAlgo *least = &ranked.front();
+  for (const ConvAlgo &a : ranked) {
+    if (a.workspace <= limit)
+      return a;
+    if (a.workspace < least->workspace)
+      least = &a;
+  }
+  return *least;
 }
 
 /// The device data of a convolution in the descriptors' roles: `x` the
@@ -263,59 +265,88 @@ struct ConvData {
   void *x, *w, *y;
 };
 
-/// A device buffer for timing algorithms, freed with its owner (the search
-/// runs once per shape, so its memory is not kept).
+/// A device buffer for timing algorithms: the step's own workspace or
+/// spare arena bytes where they are large enough, else a temporary
+/// allocation freed with its owner (the search runs once per shape, so its
+/// memory is not kept).
 struct SearchBuffer {
   void *data = nullptr;
   size_t bytes = 0;
+  bool owned = false;
   ~SearchBuffer() {
-    if (data)
+    if (owned)
       cudaFree(data);
   }
 };
 
-/// The cached algorithm of the convolution `s` describes, chosen on first
-/// use of its shape (per process, whatever the session): by timing every
-/// algorithm on the step's own tensors (cudnnFind*AlgorithmEx, which ranks
-/// them by time; the pass's result is written, and written again by the
-/// real call) when the context asks for measurement, else by cuDNN's
-/// heuristics.
+/// The workspace one convolution step may use: its planned workspace, the
+/// arena's spare bytes at the step, or backend scratch up to the context's
+/// limit (and half the free memory; the scratch already held counts as
+/// free).
+Status workspaceLimit(const cpu::KernelCall &c, Context &ctx,
+                      uint64_t *limit, size_t *freeBytes) {
+  size_t totalBytes = 0;
+  MLG_CUDA_TRY(c, cudaMemGetInfo(freeBytes, &totalBytes));
+  uint64_t scratch = std::max<uint64_t>(
+      ctx.scratchBytes, std::min<uint64_t>(ctx.convScratchLimit,
+                                           ctx.scratchBytes + *freeBytes / 2));
+  *limit = std::max({c.workspaceBytes, c.spareBytes, scratch});
+  return Status();
+}
+
+/// The algorithm of the convolution `s` describes under the step's
+/// workspace limit. Each shape's candidates are ranked once per process,
+/// whatever the session: by timing them on the step's own tensors
+/// (cudnnFind*AlgorithmEx; the pass's result is written, and written again
+/// by the real call) when the context asks for measurement, else by cuDNN's
+/// heuristics; a step allowed more workspace than a shape's timing had
+/// times it again.
 Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
                   ConvSetup &s, const ConvData &d, ConvAlgo &out) {
+  struct Ranking {
+    uint64_t searched = 0;
+    std::vector<ConvAlgo> algos;
+  };
   static std::mutex mutex;
-  static std::map<std::vector<int64_t>, ConvAlgo> cache;
+  static std::map<std::vector<int64_t>, Ranking> cache;
   std::lock_guard<std::mutex> lock(mutex);
+  uint64_t limit = 0;
+  size_t freeBytes = 0;
+  MLG_RT_RETURN_IF_ERROR(workspaceLimit(c, ctx, &limit, &freeBytes));
   auto it = cache.find(s.key);
-  if (it != cache.end()) {
-    out = it->second;
+  if (it != cache.end() &&
+      (!ctx.measureConvolutions || it->second.searched >= limit)) {
+    out = pickAlgo(it->second.algos, limit);
     return Status();
   }
 
-  // The workspace an algorithm may need: the step's, or scratch bounded by
-  // kMaxConvScratch and half the free memory (the scratch already held
-  // counts as free).
-  size_t freeBytes = 0, totalBytes = 0;
-  MLG_CUDA_TRY(c, cudaMemGetInfo(&freeBytes, &totalBytes));
-  uint64_t limit = std::max<uint64_t>(
-      c.workspaceBytes,
-      std::min<uint64_t>(kMaxConvScratch, ctx.scratchBytes + freeBytes / 2));
-
-  // Timing needs the workspace the candidates may use: a buffer of `limit`
-  // bytes, or less where that much is not free.
+  // Timing needs the workspace the candidates may use: the step's own
+  // bytes where they suffice, else a buffer of `limit` bytes, or less where
+  // that much is not free.
   SearchBuffer search;
   if (ctx.measureConvolutions) {
-    search.bytes = size_t(std::min<uint64_t>(limit, freeBytes / 2));
-    if (search.bytes > 0 &&
-        cudaMalloc(&search.data, search.bytes) != cudaSuccess) {
-      cudaGetLastError(); // clear it: measure with no workspace instead
-      search.data = nullptr;
-      search.bytes = 0;
+    if (c.spareBytes >= limit) {
+      search.data = c.spare;
+      search.bytes = size_t(c.spareBytes);
+    } else if (c.workspaceBytes >= limit) {
+      search.data = c.workspace;
+      search.bytes = size_t(c.workspaceBytes);
+    } else {
+      search.bytes = size_t(std::min<uint64_t>(limit, freeBytes / 2));
+      search.owned = search.bytes > 0 &&
+                     cudaMalloc(&search.data, search.bytes) == cudaSuccess;
+      if (!search.owned) {
+        cudaGetLastError(); // clear it: measure with no workspace instead
+        search.data = nullptr;
+        search.bytes = 0;
+      }
     }
   }
 
   cudnnHandle_t h = ctx.cudnn;
   int max = 0, count = 0;
-  ConvAlgo a;
+  Ranking ranking;
+  ranking.searched = ctx.measureConvolutions ? search.bytes : UINT64_MAX;
   switch (pass) {
   case ConvPass::Forward: {
     MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
@@ -329,13 +360,13 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
       MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithm_v7(
                            h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(),
                            int(perf.size()), &count, perf.data()));
-    MLG_RT_RETURN_IF_ERROR(pickAlgo(
-        c, s, perf.data(), count, limit,
+    MLG_RT_RETURN_IF_ERROR(rankAlgos(
+        c, s, perf.data(), count,
         [&](cudnnConvolutionFwdAlgo_t algo, size_t *bytes) {
           return cudnnGetConvolutionForwardWorkspaceSize(
               h, s.x.get(), s.w.get(), s.conv.get(), s.y.get(), algo, bytes);
         },
-        a));
+        ranking.algos));
     break;
   }
   case ConvPass::BackwardData: {
@@ -352,13 +383,13 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
       MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardDataAlgorithm_v7(
                            h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(),
                            int(perf.size()), &count, perf.data()));
-    MLG_RT_RETURN_IF_ERROR(pickAlgo(
-        c, s, perf.data(), count, limit,
+    MLG_RT_RETURN_IF_ERROR(rankAlgos(
+        c, s, perf.data(), count,
         [&](cudnnConvolutionBwdDataAlgo_t algo, size_t *bytes) {
           return cudnnGetConvolutionBackwardDataWorkspaceSize(
               h, s.w.get(), s.y.get(), s.conv.get(), s.x.get(), algo, bytes);
         },
-        a));
+        ranking.algos));
     break;
   }
   case ConvPass::BackwardFilter: {
@@ -375,23 +406,24 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
       MLG_CUDNN_TRY(c, cudnnGetConvolutionBackwardFilterAlgorithm_v7(
                            h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(),
                            int(perf.size()), &count, perf.data()));
-    MLG_RT_RETURN_IF_ERROR(pickAlgo(
-        c, s, perf.data(), count, limit,
+    MLG_RT_RETURN_IF_ERROR(rankAlgos(
+        c, s, perf.data(), count,
         [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t *bytes) {
           return cudnnGetConvolutionBackwardFilterWorkspaceSize(
               h, s.x.get(), s.y.get(), s.conv.get(), s.w.get(), algo, bytes);
         },
-        a));
+        ranking.algos));
     break;
   }
   }
-  cache.emplace(s.key, a);
-  out = a;
+  out = pickAlgo(ranking.algos, limit);
+  cache[s.key] = std::move(ranking);
   return Status();
 }
 
 /// Sets the chosen algorithm's math type and finds its workspace: the
-/// step's when it is large enough, else backend scratch.
+/// step's when it is large enough, else the arena's spare bytes, else
+/// backend scratch.
 Status prepareAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
                    ConvSetup &s, const ConvData &d, ConvAlgo &a,
                    void **workspace) {
@@ -402,6 +434,10 @@ Status prepareAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
     return Status();
   if (a.workspace <= c.workspaceBytes) {
     *workspace = c.workspace;
+    return Status();
+  }
+  if (a.workspace <= c.spareBytes) {
+    *workspace = c.spare;
     return Status();
   }
   return scratchBuffer(c, ctx, a.workspace, workspace);

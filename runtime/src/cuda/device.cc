@@ -127,6 +127,7 @@ public:
     ctx_.tf32Convolutions = options.tf32Convolutions;
     ctx_.tf32Gemm = options.tf32Gemm;
     ctx_.measureConvolutions = options.measureConvolutions;
+    ctx_.convScratchLimit = options.convScratchBytes;
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0)
@@ -201,6 +202,12 @@ public:
     if (bytes)
       MLG_CUDA_RETURN(cudaMemsetAsync(dst, byte, bytes, ctx_.stream));
     return Status();
+  }
+
+  /// Convolutions take larger workspaces for faster algorithms.
+  bool wantsSpareArena(const std::string &kernel) const override {
+    return kernel == "conv" || kernel == "conv_backward_data" ||
+           kernel == "conv_backward_filter";
   }
 
   Status prepare(const Program &program,

@@ -37,12 +37,16 @@ struct Context {
   cudnnHandle_t cudnn = nullptr;
   /// Device words {error code, step index}: the first failure wins.
   int32_t *deviceError = nullptr;
-  /// TF32 in cuDNN convolutions (PyTorch's default), never in GEMMs unless
-  /// asked.
+  /// TF32 in convolutions and the LSTM's cells (PyTorch's default for
+  /// cuDNN, which runs both there), never in GEMMs unless asked.
   bool tf32Convolutions = true, tf32Gemm = false;
   /// Convolution algorithms timed on first use of a shape (else cuDNN's
   /// heuristics).
   bool measureConvolutions = true;
+  /// Device memory beyond the program's that a convolution's algorithm may
+  /// take as scratch (its planned workspace and the arena's spare bytes at
+  /// the step come first).
+  uint64_t convScratchLimit = 0;
   int multiprocessors = 0;
   /// The device word holding the run's index (what dropout draws with), so
   /// that a recorded run reads each run's own.
@@ -112,16 +116,16 @@ Status cudnnError(const cpu::KernelCall &c, const char *call,
 Status scratchBuffer(const cpu::KernelCall &c, Context &ctx, uint64_t bytes,
                      void **out);
 
-/// Row-major Y[m, n] = alpha * op(A) op(B) + beta * Y through cuBLAS (no
-/// TF32 unless the context allows it), with leading dimensions.
+/// Row-major Y[m, n] = alpha * op(A) op(B) + beta * Y through cuBLAS, with
+/// leading dimensions; f32 products use TF32 tensor cores where `tf32`.
 Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
             int64_t m, int64_t n, int64_t k, double alpha, const float *a,
             int64_t lda, const float *b, int64_t ldb, double beta, float *y,
-            int64_t ldy);
+            int64_t ldy, bool tf32);
 Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
             int64_t m, int64_t n, int64_t k, double alpha, const double *a,
             int64_t lda, const double *b, int64_t ldb, double beta, double *y,
-            int64_t ldy);
+            int64_t ldy, bool tf32);
 
 /// Writes `src` broadcast (NumPy rules) to `dst`'s shape into `dst`.
 Status broadcastInto(const cpu::KernelCall &c, Context &ctx,

@@ -20,7 +20,7 @@ Status gemmRowMajor(const cpu::KernelCall &c, Context &ctx, bool transA,
                     bool transB, int64_t m, int64_t n, int64_t k, double alpha,
                     const T *a, int64_t lda, int64_t strideA, const T *b,
                     int64_t ldb, int64_t strideB, double beta, T *y,
-                    int64_t ldy, int64_t strideY, int64_t batches) {
+                    int64_t ldy, int64_t strideY, int64_t batches, bool tf32) {
   if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || batches > INT32_MAX)
     return c.error("the CUDA backend's products take dimensions below 2^31");
   cublasOperation_t opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -28,10 +28,9 @@ Status gemmRowMajor(const cpu::KernelCall &c, Context &ctx, bool transA,
   // The default mode keeps f32 products in f32 (no TF32; PyTorch's choice
   // for matrix products); the pedantic mode would also forbid cuBLAS's
   // faster f32 kernels (split-K among them).
-  MLG_CUBLAS_TRY(c, cublasSetMathMode(ctx.cublas,
-                                      ctx.tf32Gemm
-                                          ? CUBLAS_TF32_TENSOR_OP_MATH
-                                          : CUBLAS_DEFAULT_MATH));
+  MLG_CUBLAS_TRY(c,
+                 cublasSetMathMode(ctx.cublas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                    : CUBLAS_DEFAULT_MATH));
   if constexpr (std::is_same_v<T, float>) {
     float al = float(alpha), be = float(beta);
     MLG_CUBLAS_TRY(c, cublasSgemmStridedBatched(
@@ -64,7 +63,8 @@ Status runGemm(cpu::KernelCall &c, Context &ctx) {
   return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
     return gemmRowMajor<T>(c, ctx, transA, transB, m, n, k, alpha, a.as<T>(),
                            a.dim(1), 0, b.as<T>(), b.dim(1), 0,
-                           withC ? beta : 0.0, y.as<T>(), n, 0, 1);
+                           withC ? beta : 0.0, y.as<T>(), n, 0, 1,
+                           ctx.tf32Gemm);
   });
 }
 
@@ -98,11 +98,11 @@ Status runMatMul(cpu::KernelCall &c, Context &ctx) {
     if (batchB == 1) // one weight matrix: the batches of A are more rows
       return gemmRowMajor<T>(c, ctx, false, false, batchA * m, n, k, 1.0,
                              a.as<T>(), k, 0, b.as<T>(), n, 0, 0.0, y.as<T>(),
-                             n, 0, 1);
+                             n, 0, 1, ctx.tf32Gemm);
     if (ba == bb || batchA == 1)
       return gemmRowMajor<T>(c, ctx, false, false, m, n, k, 1.0, a.as<T>(), k,
                              batchA == 1 ? 0 : m * k, b.as<T>(), n, k * n, 0.0,
-                             y.as<T>(), n, m * n, batchB);
+                             y.as<T>(), n, m * n, batchB, ctx.tf32Gemm);
     return c.error("the CUDA backend's matmul needs equal batch dimensions "
                    "or one side without a batch");
   });
@@ -113,17 +113,17 @@ Status runMatMul(cpu::KernelCall &c, Context &ctx) {
 Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
             int64_t m, int64_t n, int64_t k, double alpha, const float *a,
             int64_t lda, const float *b, int64_t ldb, double beta, float *y,
-            int64_t ldy) {
+            int64_t ldy, bool tf32) {
   return gemmRowMajor<float>(c, ctx, transA, transB, m, n, k, alpha, a, lda, 0,
-                             b, ldb, 0, beta, y, ldy, 0, 1);
+                             b, ldb, 0, beta, y, ldy, 0, 1, tf32);
 }
 
 Status gemm(const cpu::KernelCall &c, Context &ctx, bool transA, bool transB,
             int64_t m, int64_t n, int64_t k, double alpha, const double *a,
             int64_t lda, const double *b, int64_t ldb, double beta, double *y,
-            int64_t ldy) {
-  return gemmRowMajor<double>(c, ctx, transA, transB, m, n, k, alpha, a, lda,
-                              0, b, ldb, 0, beta, y, ldy, 0, 1);
+            int64_t ldy, bool tf32) {
+  return gemmRowMajor<double>(c, ctx, transA, transB, m, n, k, alpha, a, lda, 0,
+                              b, ldb, 0, beta, y, ldy, 0, 1, tf32);
 }
 
 void registerMatMulKernels(KernelRegistry &r) {

@@ -7,7 +7,9 @@
 // leaves the activated gates in `gates` for the backward. The backward
 // computes dZ [N, 4H] into the step's workspace, one thread per (row,
 // unit), then dx, dh_prev, dW and dR by cuBLAS, and dB and dP by column
-// sums. Gate order i, o, f, c; peepholes i, o, f. f32 and f64.
+// sums. Gate order i, o, f, c; peepholes i, o, f. f32 and f64. The cells'
+// f32 products may use TF32 as the convolutions do (PyTorch's default for
+// cuDNN, whose RNNs its LSTM runs on: torch.backends.cudnn.allow_tf32).
 
 #include "common.cuh"
 
@@ -100,11 +102,12 @@ template <typename C> Status cellOf(cpu::KernelCall &c, Context &ctx) {
       ptr(kCellB), gates, N * G, G);
   MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "biasRows"));
   MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, true, N, G, I, 1.0, ptr(kCellX),
-                              I, ptr(kCellW), I, 1.0, gates, G));
+                              I, ptr(kCellW), I, 1.0, gates, G,
+                              ctx.tf32Convolutions));
   if (const C *h = ptr(kCellH))
     MLG_RT_RETURN_IF_ERROR(
         gemm(c, ctx, false, true, N, G, H, 1.0, h, H, ptr(kCellR), H, 1.0,
-             gates, G));
+             gates, G, ctx.tf32Convolutions));
   cellKernel<C><<<blocksFor(N * H, kThreads, ctx), kThreads, 0, ctx.stream>>>(
       N, H, gates, ptr(kCellC), ptr(kCellP),
       c.attrs().getBool("input_forget").value_or(false), clipOf(c),
@@ -217,14 +220,18 @@ template <typename C> Status backwardOf(cpu::KernelCall &c, Context &ctx) {
   }
   // With no rows the products still write zeros.
   MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, I, G, 1.0, dz, G,
-                              ptr(kBackW), I, 0.0, res(kDx), I));
+                              ptr(kBackW), I, 0.0, res(kDx), I,
+                              ctx.tf32Convolutions));
   MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, I, N, 1.0, dz, G,
-                              ptr(kBackX), I, 0.0, res(kDW), I));
+                              ptr(kBackX), I, 0.0, res(kDW), I,
+                              ctx.tf32Convolutions));
   if (const C *hPrev = ptr(kBackH)) {
     MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, H, G, 1.0, dz, G,
-                                ptr(kBackR), H, 0.0, res(kDhPrev), H));
+                                ptr(kBackR), H, 0.0, res(kDhPrev), H,
+                                ctx.tf32Convolutions));
     MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, H, N, 1.0, dz, G,
-                                hPrev, H, 0.0, res(kDR), H));
+                                hPrev, H, 0.0, res(kDR), H,
+                                ctx.tf32Convolutions));
   }
   if (res(kDB) || res(kDP)) {
     biasPeepholeGrads<C><<<blocksFor(G, kThreads, ctx), kThreads, 0,
