@@ -29,8 +29,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 namespace mlg_rt::cuda {
@@ -280,17 +283,24 @@ struct SearchBuffer {
 };
 
 /// The workspace one convolution step may use: its planned workspace, the
-/// arena's spare bytes at the step, or backend scratch up to the context's
-/// limit (and half the free memory; the scratch already held counts as
-/// free).
-Status workspaceLimit(const cpu::KernelCall &c, Context &ctx,
-                      uint64_t *limit, size_t *freeBytes) {
-  size_t totalBytes = 0;
-  MLG_CUDA_TRY(c, cudaMemGetInfo(freeBytes, &totalBytes));
-  uint64_t scratch = std::max<uint64_t>(
-      ctx.scratchBytes, std::min<uint64_t>(ctx.convScratchLimit,
-                                           ctx.scratchBytes + *freeBytes / 2));
-  *limit = std::max({c.workspaceBytes, c.spareBytes, scratch});
+/// arena's spare bytes at the step, or backend scratch: what is held, or up
+/// to the context's limit (and half the free memory; the scratch already
+/// held counts as free). `searchBytes` is the same without the scratch
+/// held: how much workspace timing the step's algorithms should offer (the
+/// held scratch grows as steps run, which must not make later runs time
+/// again).
+Status workspaceLimit(const cpu::KernelCall &c, Context &ctx, uint64_t *limit,
+                      uint64_t *searchBytes, size_t *freeBytes) {
+  *searchBytes = std::max(c.workspaceBytes, c.spareBytes);
+  *freeBytes = 0;
+  if (ctx.convScratchLimit > ctx.scratchBytes) {
+    size_t totalBytes = 0;
+    MLG_CUDA_TRY(c, cudaMemGetInfo(freeBytes, &totalBytes));
+    *searchBytes = std::max<uint64_t>(
+        *searchBytes, std::min<uint64_t>(ctx.convScratchLimit,
+                                         ctx.scratchBytes + *freeBytes / 2));
+  }
+  *limit = std::max(*searchBytes, ctx.scratchBytes);
   return Status();
 }
 
@@ -310,29 +320,42 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
   static std::mutex mutex;
   static std::map<std::vector<int64_t>, Ranking> cache;
   std::lock_guard<std::mutex> lock(mutex);
-  uint64_t limit = 0;
+  // A run being recorded as a CUDA graph may not time anything: it takes
+  // what the first run chose.
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  MLG_CUDA_TRY(c, cudaStreamIsCapturing(ctx.stream, &capture));
+  bool capturing = capture != cudaStreamCaptureStatusNone;
+  uint64_t limit = 0, searchBytes = 0;
   size_t freeBytes = 0;
-  MLG_RT_RETURN_IF_ERROR(workspaceLimit(c, ctx, &limit, &freeBytes));
+  if (capturing) {
+    limit = std::max({c.workspaceBytes, c.spareBytes, ctx.scratchBytes});
+  } else {
+    MLG_RT_RETURN_IF_ERROR(
+        workspaceLimit(c, ctx, &limit, &searchBytes, &freeBytes));
+  }
   auto it = cache.find(s.key);
-  if (it != cache.end() &&
-      (!ctx.measureConvolutions || it->second.searched >= limit)) {
+  if (it != cache.end() && (capturing || !ctx.measureConvolutions ||
+                            it->second.searched >= searchBytes)) {
     out = pickAlgo(it->second.algos, limit);
     return Status();
   }
+  if (capturing)
+    return c.error("a convolution's algorithm must be chosen before its "
+                   "steps are recorded as a CUDA graph");
 
   // Timing needs the workspace the candidates may use: the step's own
-  // bytes where they suffice, else a buffer of `limit` bytes, or less where
+  // bytes where they suffice, else a buffer of `searchBytes`, or less where
   // that much is not free.
   SearchBuffer search;
   if (ctx.measureConvolutions) {
-    if (c.spareBytes >= limit) {
+    if (c.spareBytes >= searchBytes) {
       search.data = c.spare;
       search.bytes = size_t(c.spareBytes);
-    } else if (c.workspaceBytes >= limit) {
+    } else if (c.workspaceBytes >= searchBytes) {
       search.data = c.workspace;
       search.bytes = size_t(c.workspaceBytes);
     } else {
-      search.bytes = size_t(std::min<uint64_t>(limit, freeBytes / 2));
+      search.bytes = size_t(std::min<uint64_t>(searchBytes, freeBytes / 2));
       search.owned = search.bytes > 0 &&
                      cudaMalloc(&search.data, search.bytes) == cudaSuccess;
       if (!search.owned) {
@@ -430,17 +453,33 @@ Status prepareAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
   MLG_RT_RETURN_IF_ERROR(chooseAlgo(c, ctx, pass, s, d, a));
   MLG_CUDNN_TRY(c, cudnnSetConvolutionMathType(s.conv.get(), a.math));
   *workspace = nullptr;
-  if (a.workspace == 0)
-    return Status();
-  if (a.workspace <= c.workspaceBytes) {
+  const char *from = "none";
+  if (a.workspace == 0) {
+  } else if (a.workspace <= c.workspaceBytes) {
     *workspace = c.workspace;
-    return Status();
-  }
-  if (a.workspace <= c.spareBytes) {
+    from = "the step's workspace";
+  } else if (a.workspace <= c.spareBytes) {
     *workspace = c.spare;
-    return Status();
+    from = "spare arena bytes";
+  } else {
+    MLG_RT_RETURN_IF_ERROR(scratchBuffer(c, ctx, a.workspace, workspace));
+    from = "backend scratch";
   }
-  return scratchBuffer(c, ctx, a.workspace, workspace);
+  // MLG_CUDA_LOG_CONV=1: each convolution step's choice, once.
+  static const bool log = std::getenv("MLG_CUDA_LOG_CONV") != nullptr;
+  static std::mutex logMutex;
+  static std::set<std::pair<const void *, size_t>> logged;
+  if (log) {
+    std::lock_guard<std::mutex> lock(logMutex);
+    if (logged.insert({c.step, c.stepIndex}).second)
+      std::fprintf(stderr,
+                   "%s: algorithm %d, math %d, workspace %zu bytes from %s "
+                   "(step workspace %llu, spare %llu)\n",
+                   c.step->describe(c.stepIndex).c_str(), a.algo, int(a.math),
+                   a.workspace, from, (unsigned long long)c.workspaceBytes,
+                   (unsigned long long)c.spareBytes);
+  }
+  return Status();
 }
 
 /// cuDNN's alpha = 1 and beta = 0, of the scaling type of the data.
