@@ -120,6 +120,23 @@ def DeadNodeElim : Pass<"mlg-dead-node-elim", "mlir::func::FuncOp"> {
   ];
 }
 
+def FoldGradientSums : Pass<"mlg-fold-gradient-sums", "mlir::func::FuncOp"> {
+  let summary = "Fold sums of the LSTM cells' weight gradients into the cells' backward products";
+  let description = [{
+    The training step sums each LSTM weight's gradient over the time steps
+    with one mlg.add per step. Where an mlg.add reads an
+    mlg.lstm_cell_backward's dW, dR or dB (and nothing else does) and its
+    other operand is defined before that op, the add becomes the op's
+    accumulator (`accumulate_w`, `accumulate_r`, `accumulate_b`): the
+    backward's products add into the running sum, written in place, instead
+    of writing this step's gradient and adding it in a second pass over
+    memory. The sums are the same up to rounding.
+  }];
+  let statistics = [
+    Statistic<"numFolded", "folded", "Gradient sums folded into products">,
+  ];
+}
+
 def PlanMemory : Pass<"mlg-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Assign every transient tensor an offset in one arena";
   let description = [{

@@ -38,6 +38,7 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
   step.frozen.assign(options.frozen.begin(), options.frozen.end());
   pm.addPass(createBuildTrainingStep(step));
   pm.addNestedPass<func::FuncOp>(createDeadNodeElim());
+  pm.addNestedPass<func::FuncOp>(createFoldGradientSums());
   LowerPipelineOptions lower;
   lower.alignment = options.alignment;
   lower.searchIterations = options.searchIterations;
@@ -48,9 +49,9 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
 void mlg::registerMLGPipelines() {
   PassPipelineRegistration<TrainPipelineOptions>(
       "mlg-train-pipeline",
-      "Build the training step, remove dead nodes, plan memory and lower to "
-      "a runtime program (mlg-build-training-step, mlg-dead-node-elim, "
-      "mlg-lower-pipeline)",
+      "Build the training step, remove dead nodes, fold gradient sums, plan "
+      "memory and lower to a runtime program (mlg-build-training-step, "
+      "mlg-dead-node-elim, mlg-fold-gradient-sums, mlg-lower-pipeline)",
       buildTrainPipeline);
   PassPipelineRegistration<LowerPipelineOptions>(
       "mlg-lower-pipeline",

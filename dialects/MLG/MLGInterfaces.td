@@ -34,6 +34,21 @@ def MLG_InPlaceElementwise : NativeOpTrait<"InPlaceElementwise"> {
   let cppNamespace = "::mlg";
 }
 
+def MLG_InPlaceResultsOpInterface : OpInterface<"InPlaceResultsOpInterface"> {
+  let cppNamespace = "::mlg";
+  let description = [{
+    An op some of whose results may be written over one of its operands of
+    the same type when nothing reads that operand later (in-place reuse,
+    as for MLG_InPlaceElementwise's first result): an accumulating
+    product's result over its accumulator.
+  }];
+  let methods = [
+    InterfaceMethod<[{The operand result `resultNumber` may overwrite, if
+      any.}], "std::optional<unsigned>", "getInPlaceOperand",
+      (ins "unsigned":$resultNumber)>,
+  ];
+}
+
 def MLG_GradientOpInterface : OpInterface<"GradientOpInterface"> {
   let cppNamespace = "::mlg";
   let description = [{

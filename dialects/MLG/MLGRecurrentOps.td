@@ -56,7 +56,8 @@ def MLG_LSTMCellOp : MLG_InferredOp<"lstm_cell", [
 
 def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
     Pure, AttrSizedOperandSegments, AttrSizedResultSegments,
-    DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>]> {
+    DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>,
+    DeclareOpInterfaceMethods<MLG_InPlaceResultsOpInterface>]> {
   let summary = "gradients of one LSTM step";
   let description = [{
     Given the gradients `dh`, `dc` `[N, H]` of an `mlg.lstm_cell`'s `h` and
@@ -70,6 +71,13 @@ def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
     cell's: a pre-activation whose activated gate equals the activation of
     `-clip` or `clip` was clamped and passes no gradient.
 
+    With `accumulate_w`, `accumulate_r`, `accumulate_b` (gradients summed
+    so far, of dW's, dR's and dB's types; each only where that result is
+    present), the results are those sums plus this step's gradients: the
+    products accumulate into them (`-mlg-fold-gradient-sums` folds the
+    training step's sums over time steps in), and each result may be
+    written over its accumulator.
+
     ```mlir
     %dx, %dh0, %dc0, %dw, %dr, %db = mlg.lstm_cell_backward dh %dh dc %dc x %x h_prev %h0 c_prev %c0 c %c gates %gates weights %w, %r {input_forget = false, resultSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>} : (tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<64x512xf32>, tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<64x4096xf32>, tensor<4096x512xf32>, tensor<4096x1024xf32>) -> (tensor<64x512xf32>, tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<4096x512xf32>, tensor<4096x1024xf32>, tensor<8192xf32>)
     ```
@@ -80,6 +88,9 @@ def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
                    Optional<MLG_FloatTensor>:$c_prev, MLG_FloatTensor:$c,
                    MLG_FloatTensor:$gates, MLG_FloatTensor:$W,
                    MLG_FloatTensor:$R, Optional<MLG_FloatTensor>:$P,
+                   Optional<MLG_FloatTensor>:$dW_acc,
+                   Optional<MLG_FloatTensor>:$dR_acc,
+                   Optional<MLG_FloatTensor>:$dB_acc,
                    OptionalAttr<F64Attr>:$clip, BoolAttr:$input_forget);
   let results = (outs MLG_FloatTensor:$dx, Optional<MLG_FloatTensor>:$dh_prev,
                  Optional<MLG_FloatTensor>:$dc_prev, MLG_FloatTensor:$dW,
@@ -88,7 +99,9 @@ def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
   let assemblyFormat = [{
     (`dh` $dh^)? (`dc` $dc^)? `x` $x (`h_prev` $h_prev^)?
     (`c_prev` $c_prev^)? `c` $c `gates` $gates `weights` $W `,` $R
-    (`peepholes` $P^)? attr-dict `:` functional-type(operands, results)
+    (`peepholes` $P^)? (`accumulate_w` $dW_acc^)? (`accumulate_r` $dR_acc^)?
+    (`accumulate_b` $dB_acc^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

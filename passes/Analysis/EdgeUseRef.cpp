@@ -160,10 +160,18 @@ void EdgeUseRef::analyze(Block &block) {
       }
       if (info.kind != Kind::Result)
         continue;
-      if (op->hasTrait<InPlaceElementwise>() &&
-          cast<OpResult>(result).getResultNumber() == 0) {
+      // The operands this result may be written over: any for an in-place
+      // elementwise op's first result, the one an op names otherwise.
+      unsigned resultNumber = cast<OpResult>(result).getResultNumber();
+      SmallVector<Value, 4> candidates;
+      if (op->hasTrait<InPlaceElementwise>() && resultNumber == 0)
+        candidates.append(op->operand_begin(), op->operand_end());
+      else if (auto inPlace = dyn_cast<InPlaceResultsOpInterface>(op))
+        if (std::optional<unsigned> n = inPlace.getInPlaceOperand(resultNumber))
+          candidates.push_back(op->getOperand(*n));
+      if (!candidates.empty()) {
         int chosen = -1;
-        for (Value operand : op->getOperands()) {
+        for (Value operand : candidates) {
           auto src = lookup(operand);
           if (!src || values[*src].buffer < 0)
             continue;

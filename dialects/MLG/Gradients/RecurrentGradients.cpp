@@ -95,8 +95,9 @@ LogicalResult LSTMCellOp::buildGradient(OpBuilder &b,
       b, getLoc(), getX().getType(), typeOr(hPrev, hPrev),
       typeOr(cPrev, cPrev), getW().getType(), typeOr(hPrev, getR()),
       typeOr(bias, bias), typeOr(p, p), resultGrads[0], resultGrads[1], getX(),
-      hPrev, cPrev, getC(), getGates(), getW(), getR(), p, getClipAttr(),
-      getInputForgetAttr());
+      hPrev, cPrev, getC(), getGates(), getW(), getR(), p,
+      /*dW_acc=*/Value(), /*dR_acc=*/Value(), /*dB_acc=*/Value(),
+      getClipAttr(), getInputForgetAttr());
   // Present operands in order: x, h_prev, c_prev, W, R, B, P. Without
   // h_prev, R multiplied zeros and has no gradient from this step.
   operandGrads.assign({back.getDx()});
@@ -151,6 +152,23 @@ LogicalResult LSTMCellBackwardOp::verify() {
                                << ", expected " << forward.getType();
     return success();
   };
+  // An accumulator is a partial sum of its result: present only with it,
+  // of its type.
+  auto expectAccumulator = [&](Value acc, Value result,
+                               StringRef name) -> LogicalResult {
+    if (!acc)
+      return success();
+    if (!result)
+      return emitOpError(name) << " accumulates a result the op does not have";
+    if (acc.getType() != result.getType())
+      return emitOpError(name) << " has type " << acc.getType()
+                               << ", expected " << result.getType();
+    return success();
+  };
+  if (failed(expectAccumulator(getDWAcc(), getDW(), "accumulate_w")) ||
+      failed(expectAccumulator(getDRAcc(), getDR(), "accumulate_r")) ||
+      failed(expectAccumulator(getDBAcc(), getDB(), "accumulate_b")))
+    return failure();
   if (failed(expectGrad(getDx(), getX(), "dx", true)) ||
       failed(expectGrad(getDhPrev(), getHPrev(), "dh_prev", bool(getHPrev()))) ||
       failed(expectGrad(getDcPrev(), getCPrev(), "dc_prev", bool(getCPrev()))) ||
@@ -165,6 +183,20 @@ LogicalResult LSTMCellBackwardOp::verify() {
 int64_t LSTMCellBackwardOp::getWorkspaceBytes() {
   auto gates = getGates().getType();
   return gates.getNumElements() * *elementByteSize(gates.getElementType());
+}
+
+/// dW, dR and dB may be written over their accumulators.
+std::optional<unsigned>
+LSTMCellBackwardOp::getInPlaceOperand(unsigned resultNumber) {
+  Value result = getOperation()->getResult(resultNumber);
+  for (auto [sum, acc] : {std::pair{getDW(), getDWAcc()},
+                          std::pair{getDR(), getDRAcc()},
+                          std::pair{getDB(), getDBAcc()}})
+    if (sum && acc && sum == result)
+      for (OpOperand &operand : getOperation()->getOpOperands())
+        if (operand.get() == acc)
+          return operand.getOperandNumber();
+  return std::nullopt;
 }
 
 //===----------------------------------------------------------------------===//

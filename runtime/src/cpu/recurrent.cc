@@ -23,7 +23,8 @@
 // the activated gates for lstm_cell_backward. That one computes the
 // pre-activations' gradients dZ [N, 4H] in its workspace, row by row
 // (lstmRowBackward), then dx = dZ W, dh_prev = dZ R, dW = dZ^T x,
-// dR = dZ^T h_prev and dB, dP as sums over the batch. stack and unstack
+// dR = dZ^T h_prev and dB, dP as sums over the batch (dW, dR and dB added
+// to their accumulators where given, possibly in place). stack and unstack
 // copy the pieces of a sequence together and apart.
 
 #include "common.h"
@@ -345,7 +346,7 @@ Status readSegments(const KernelCall &c, const char *name,
 /// Declared operands and results, in ODS order.
 enum CellIn { kCellX, kCellH, kCellC, kCellW, kCellR, kCellB, kCellP };
 enum BackIn { kDh, kDc, kBackX, kBackH, kBackC, kBackCell, kGates, kBackW,
-              kBackR, kBackP };
+              kBackR, kBackP, kAccW, kAccR, kAccB };
 enum BackOut { kDx, kDhPrev, kDcPrev, kDW, kDR, kDB, kDP };
 
 struct CellConfig {
@@ -556,12 +557,13 @@ void lstmRowBackward(int64_t H, const C *act, const C *cell, const C *cPrev,
 }
 
 Status readBackwardConfig(const KernelCall &c, CellConfig *k) {
-  MLG_RT_RETURN_IF_ERROR(c.expectArity(5, 10, c.out.size()));
+  MLG_RT_RETURN_IF_ERROR(c.expectArity(5, 13, c.out.size()));
   if (c.out.size() < 2 || c.out.size() > 7)
     return c.error("has between 2 and 7 outputs, got ", c.out.size());
   MLG_RT_RETURN_IF_ERROR(readSegments(
       c, "operandSegmentSizes",
-      {false, false, true, false, false, true, true, true, true, false},
+      {false, false, true, false, false, true, true, true, true, false, false,
+       false, false},
       c.in.size(), &k->in));
   MLG_RT_RETURN_IF_ERROR(
       readSegments(c, "resultSegmentSizes",
@@ -576,6 +578,10 @@ Status readBackwardConfig(const KernelCall &c, CellConfig *k) {
       bool(k->output(c, kDcPrev)) != hasC || bool(k->output(c, kDP)) != hasP)
     return c.error("dh_prev and dR need h_prev, dc_prev needs c_prev, dP "
                    "needs P");
+  // An accumulator only for a result that exists.
+  if ((k->input(c, kAccR) && !k->output(c, kDR)) ||
+      (k->input(c, kAccB) && !k->output(c, kDB)))
+    return c.error("accumulate_r needs dR, accumulate_b needs dB");
   int64_t N = k->N, I = k->I, H = k->H, G = 4 * H;
   std::vector<int64_t> state = {N, H};
   const std::pair<int, const char *> states[] = {{kDh, "dh"},
@@ -597,6 +603,12 @@ Status readBackwardConfig(const KernelCall &c, CellConfig *k) {
   MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDW), "dW", {G, I}));
   MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDR), "dR", {G, H}));
   MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDB), "dB", {2 * G}));
+  MLG_RT_RETURN_IF_ERROR(
+      expectShape(c, k->input(c, kAccW), "accumulate_w", {G, I}));
+  MLG_RT_RETURN_IF_ERROR(
+      expectShape(c, k->input(c, kAccR), "accumulate_r", {G, H}));
+  MLG_RT_RETURN_IF_ERROR(
+      expectShape(c, k->input(c, kAccB), "accumulate_b", {2 * G}));
   return expectShape(c, k->output(c, kDP), "dP", {3 * H});
 }
 
@@ -648,22 +660,35 @@ Status runLstmCellBackward(KernelCall &c) {
       }
       gemm(false, false, N, I, G, C(1), dz, G, in(kBackW), I, C(0), out(kDx),
            I, naive);
-      gemm(true, false, G, I, N, C(1), dz, G, in(kBackX), I, C(0), out(kDW),
+      // With an accumulator, the weight gradients are its sum plus this
+      // step's: the product adds into a copy (or, in place, into it).
+      auto accumulated = [&](int acc, C *result, int64_t numel) {
+        const C *from = in(acc);
+        if (from && from != result)
+          std::copy(from, from + numel, result);
+        return from ? C(1) : C(0);
+      };
+      C betaW = accumulated(kAccW, out(kDW), G * I);
+      gemm(true, false, G, I, N, C(1), dz, G, in(kBackX), I, betaW, out(kDW),
            I, naive);
       if (hPrev) {
         gemm(false, false, N, H, G, C(1), dz, G, in(kBackR), H, C(0),
              out(kDhPrev), H, naive);
-        gemm(true, false, G, H, N, C(1), dz, G, hPrev, H, C(0), out(kDR), H,
+        C betaR = accumulated(kAccR, out(kDR), G * H);
+        gemm(true, false, G, H, N, C(1), dz, G, hPrev, H, betaR, out(kDR), H,
              naive);
       }
       // B holds W's and R's biases, which act alike.
-      if (C *db = out(kDB))
+      if (C *db = out(kDB)) {
+        const C *acc = in(kAccB);
         for (int64_t j = 0; j < G; ++j) {
           C sum = 0;
           for (int64_t n = 0; n < N; ++n)
             sum += dz[n * G + j];
-          db[j] = db[G + j] = sum;
+          db[j] = acc ? acc[j] + sum : sum;
+          db[G + j] = acc ? acc[G + j] + sum : sum;
         }
+      }
       // P is (i, o, f): i and f read c_prev, o reads the new c.
       if (C *dp = out(kDP))
         for (int64_t j = 0; j < H; ++j) {

@@ -7,7 +7,8 @@
 // leaves the activated gates in `gates` for the backward. The backward
 // computes dZ [N, 4H] into the step's workspace, one thread per (row,
 // unit), then dx, dh_prev, dW and dR by cuBLAS, and dB and dP by column
-// sums. Gate order i, o, f, c; peepholes i, o, f. f32 and f64. The cells'
+// sums (added to their accumulators where given). Gate order i, o, f, c;
+// peepholes i, o, f. f32 and f64. The cells'
 // f32 products may use TF32 as the convolutions do (PyTorch's default for
 // cuDNN, whose RNNs its LSTM runs on: torch.backends.cudnn.allow_tf32).
 
@@ -20,7 +21,7 @@ namespace {
 
 enum CellIn { kCellX, kCellH, kCellC, kCellW, kCellR, kCellB, kCellP };
 enum BackIn { kDh, kDc, kBackX, kBackH, kBackC, kBackCell, kGates, kBackW,
-              kBackR, kBackP };
+              kBackR, kBackP, kAccW, kAccR, kAccB };
 enum BackOut { kDx, kDhPrev, kDcPrev, kDW, kDR, kDB, kDP };
 
 /// Which declared operands (or results) are present, from the step's
@@ -169,18 +170,21 @@ __global__ void cellBackwardKernel(int64_t N, int64_t H, const C *act,
   }
 }
 
-/// dB (both halves) and dP as column sums over the batch, in a fixed order.
+/// dB (both halves, added to `accB` where given) and dP as column sums over
+/// the batch, in a fixed order.
 template <typename C>
 __global__ void biasPeepholeGrads(int64_t N, int64_t H, const C *dz,
-                                  const C *cell, const C *cPrev, C *db,
-                                  C *dp) {
+                                  const C *cell, const C *cPrev,
+                                  const C *accB, C *db, C *dp) {
   int64_t G = 4 * H;
   MLG_CUDA_GRID_LOOP(j, G) {
     C sum = 0;
     for (int64_t n = 0; n < N; ++n)
       sum += dz[n * G + j];
-    if (db)
-      db[j] = db[G + j] = sum;
+    if (db) {
+      db[j] = accB ? accB[j] + sum : sum;
+      db[G + j] = accB ? accB[G + j] + sum : sum;
+    }
     if (dp && j < H) {
       C di = 0, dO = 0, df = 0;
       for (int64_t n = 0; n < N; ++n) {
@@ -222,21 +226,35 @@ template <typename C> Status backwardOf(cpu::KernelCall &c, Context &ctx) {
   MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, I, G, 1.0, dz, G,
                               ptr(kBackW), I, 0.0, res(kDx), I,
                               ctx.tf32Convolutions));
+  // With an accumulator, the product adds into it (in place, or into a
+  // copy of it).
+  auto accumulated = [&](int acc, C *result, int64_t numel,
+                         double *beta) -> Status {
+    const C *from = ptr(acc);
+    *beta = from ? 1.0 : 0.0;
+    if (from && from != result && numel > 0)
+      MLG_CUDA_TRY(c, cudaMemcpyAsync(result, from, size_t(numel) * sizeof(C),
+                                      cudaMemcpyDeviceToDevice, ctx.stream));
+    return Status();
+  };
+  double betaW = 0, betaR = 0;
+  MLG_RT_RETURN_IF_ERROR(accumulated(kAccW, res(kDW), G * I, &betaW));
   MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, I, N, 1.0, dz, G,
-                              ptr(kBackX), I, 0.0, res(kDW), I,
+                              ptr(kBackX), I, betaW, res(kDW), I,
                               ctx.tf32Convolutions));
   if (const C *hPrev = ptr(kBackH)) {
     MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, H, G, 1.0, dz, G,
                                 ptr(kBackR), H, 0.0, res(kDhPrev), H,
                                 ctx.tf32Convolutions));
+    MLG_RT_RETURN_IF_ERROR(accumulated(kAccR, res(kDR), G * H, &betaR));
     MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, H, N, 1.0, dz, G,
-                                hPrev, H, 0.0, res(kDR), H,
+                                hPrev, H, betaR, res(kDR), H,
                                 ctx.tf32Convolutions));
   }
   if (res(kDB) || res(kDP)) {
     biasPeepholeGrads<C><<<blocksFor(G, kThreads, ctx), kThreads, 0,
                            ctx.stream>>>(N, H, dz, ptr(kBackCell), ptr(kBackC),
-                                         res(kDB), res(kDP));
+                                         ptr(kAccB), res(kDB), res(kDP));
     MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "biasPeepholeGrads"));
   }
   return Status();

@@ -456,6 +456,24 @@ func.func @cell_bwd_no_gradient(%x: tensor<2x3xf32>, %c: tensor<2x4xf32>, %gates
 
 // -----
 
+// An accumulator has its result's type.
+func.func @cell_bwd_accumulator_type(%dh: tensor<2x4xf32>, %x: tensor<2x3xf32>, %c: tensor<2x4xf32>, %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>, %s: tensor<16x4xf32>) {
+  // expected-error @+1 {{'mlg.lstm_cell_backward' op accumulate_w has type 'tensor<16x4xf32>', expected 'tensor<16x3xf32>'}}
+  %0:2 = mlg.lstm_cell_backward dh %dh x %x c %c gates %gates weights %w, %r accumulate_w %s {input_forget = false, resultSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0>} : (tensor<2x4xf32>, tensor<2x3xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>, tensor<16x4xf32>) -> (tensor<2x3xf32>, tensor<16x3xf32>)
+  return
+}
+
+// -----
+
+// Without h_prev there is no dR to accumulate into.
+func.func @cell_bwd_accumulator_without_result(%dh: tensor<2x4xf32>, %x: tensor<2x3xf32>, %c: tensor<2x4xf32>, %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>, %s: tensor<16x4xf32>) {
+  // expected-error @+1 {{'mlg.lstm_cell_backward' op accumulate_r accumulates a result the op does not have}}
+  %0:2 = mlg.lstm_cell_backward dh %dh x %x c %c gates %gates weights %w, %r accumulate_r %s {input_forget = false, resultSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0>} : (tensor<2x4xf32>, tensor<2x3xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>, tensor<16x4xf32>) -> (tensor<2x3xf32>, tensor<16x3xf32>)
+  return
+}
+
+// -----
+
 // The forward had h_prev, so its gradient dh_prev must be returned.
 func.func @cell_bwd_missing_dh_prev(%dh: tensor<2x4xf32>, %x: tensor<2x3xf32>, %h0: tensor<2x4xf32>, %c: tensor<2x4xf32>,
                                     %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {

@@ -10,10 +10,11 @@ scripts/export_models.py, all in float64 and with dropout probability 0: builds 
 ONNX in training mode, computes the cross-entropy loss of one batch and
 every parameter's gradient with autograd; then compiles the ONNX model with
 mlg-opt (--mlg-build-training-step="optimizer=none return-gradients=true",
---mlg-dead-node-elim, --mlg-lower-pipeline), runs the program with mlg-run
-(--poison) on the same weights, inputs and labels, and compares. The error
-of a tensor is max|mlg - torch| / max|torch| (the scale at least a
-millionth of the model's largest gradient); the loss and every gradient
+--mlg-dead-node-elim, --mlg-fold-gradient-sums, --mlg-lower-pipeline),
+runs the program with mlg-run (--poison) on the same weights, inputs and
+labels, and compares. The error of a tensor is max|mlg - torch| /
+max|torch| (the scale at least a millionth of the model's largest
+gradient); the loss and every gradient
 must be within 1e-4. Prints one line per model and "N of M models match".
 """
 import argparse
@@ -152,7 +153,8 @@ def check(name, ctor, x, labels, flags, dtype, args):
     rt, prog = os.path.join(work, "rt.mlir"), os.path.join(work, "prog.mlgp")
     run([os.path.join(args.bin_dir, "mlg-opt"), path, *flags,
          "--mlg-build-training-step=optimizer=none return-gradients=true",
-         "--mlg-dead-node-elim", "--mlg-lower-pipeline", "-o", rt])
+         "--mlg-dead-node-elim", "--mlg-fold-gradient-sums",
+         "--mlg-lower-pipeline", "-o", rt])
     run([os.path.join(args.bin_dir, "mlg-translate"), "--mlg-to-program", rt,
          "-o", prog])
     xin, lin = os.path.join(work, "x.pb"), os.path.join(work, "labels.pb")

@@ -238,7 +238,8 @@ MLIRContext &context() {
     return ::testing::AssertionFailure() << "forward: " << f.message;
   if (Failure f = compile(*module,
                           "mlg-build-training-step{loss=none optimizer=none "
-                          "input-gradients=true},func.func(mlg-dead-node-elim),"
+                          "input-gradients=true},"
+                          "func.func(mlg-dead-node-elim,mlg-fold-gradient-sums),"
                           "mlg-lower-pipeline",
                           &trainProgram))
     return ::testing::AssertionFailure() << "training step: " << f.message;

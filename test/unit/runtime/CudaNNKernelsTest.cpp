@@ -573,6 +573,8 @@ TEST_F(CudaNN, LstmCellAndItsBackward) {
         KernelHarness f("lstm_cell");
         forward(f);
         ASSERT_TRUE(f.run().ok());
+        // Without accumulators, and with them (sums so far of dW, dR, dB).
+        for (int64_t acc : {0, 1})
         expectSameOnGpu(*device_, "lstm_cell_backward", [&](KernelHarness &h) {
           h.input(t, {N, H}, cudaTestValues(N * H, 77));
           h.input(t, {N, H}, cudaTestValues(N * H, 78));
@@ -584,6 +586,11 @@ TEST_F(CudaNN, LstmCellAndItsBackward) {
           h.input(t, {G, I}, w);
           h.input(t, {G, H}, r);
           h.input(t, {3 * H}, p);
+          if (acc) {
+            h.input(t, {G, I}, cudaTestValues(G * I, 79));
+            h.input(t, {G, H}, cudaTestValues(G * H, 80));
+            h.input(t, {2 * G}, cudaTestValues(2 * G, 81));
+          }
           h.output(t, {N, I});
           h.output(t, {N, H});
           h.output(t, {N, H});
@@ -592,7 +599,8 @@ TEST_F(CudaNN, LstmCellAndItsBackward) {
           h.output(t, {2 * G});
           h.output(t, {3 * H});
           h.attrs().set("operandSegmentSizes",
-                        std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+                        std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, acc,
+                                             acc, acc});
           h.attrs().set("resultSegmentSizes",
                         std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1});
           h.attrs().set("input_forget", inputForget);
