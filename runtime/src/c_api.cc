@@ -162,7 +162,7 @@ void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options) {
   options->tf32_convolutions = 1;
   options->tf32_gemm = 0;
   options->measure_convolutions = 1;
-  options->conv_scratch_bytes = 0;
+  options->conv_scratch_bytes = uint64_t(1) << 30;
   options->cuda_graphs = 1;
 }
 

@@ -81,9 +81,9 @@ struct CudaOptions {
   /// cudnn.benchmark) rather than taken from cuDNN's heuristics.
   bool measureConvolutions = true;
   /// Device memory beyond the program's that a convolution's algorithm may
-  /// take as scratch; none by default: workspaces come from the step's own
-  /// and the arena's bytes that are free at the step.
-  uint64_t convScratchBytes = 0;
+  /// take as scratch, where that makes it much faster than what fits in the
+  /// step's own workspace and the arena's bytes free at the step.
+  uint64_t convScratchBytes = uint64_t(1) << 30;
   /// From the second run on, every run replays one CUDA graph of the steps
   /// (not while profiling or poisoning).
   bool graphs = true;

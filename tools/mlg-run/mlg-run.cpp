@@ -66,8 +66,9 @@ Options of `run`:
                            PyTorch's cudnn.benchmark) or by cuDNN's heuristics
   --conv-scratch-mib=N     on CUDA, device memory beyond the program's that a
                            convolution's algorithm may take as workspace
-                           (default 0: workspaces come from arena bytes free
-                           at each convolution's step, at no memory cost)
+                           (default 1024), only where it is at least 1.5x
+                           as fast as those that fit in arena bytes free at
+                           its step; 0: never
   --cuda-graph=on|off      on CUDA, replay every run after the first as one
                            recorded CUDA graph (default on; off while
                            profiling or poisoning)

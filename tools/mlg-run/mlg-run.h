@@ -30,7 +30,7 @@ bool parseBackend(const std::string &text, mlg_rt_backend_t *out);
 struct CudaFlags {
   bool tf32Convolutions = true, tf32Gemm = false, measureConvolutions = true,
        graphs = true;
-  uint64_t convScratchBytes = 0;
+  uint64_t convScratchBytes = uint64_t(1) << 30;
 
   void applyTo(mlg_rt_session_options_t *options) const {
     options->cuda_graphs = graphs;

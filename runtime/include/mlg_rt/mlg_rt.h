@@ -158,8 +158,8 @@ typedef struct mlg_rt_session_options {
    * first use (as PyTorch's cudnn.benchmark); else cuDNN's heuristics. */
   int measure_convolutions;
   /* CUDA: device memory beyond the program's that a convolution's algorithm
-   * may take as scratch. 0 (the default): convolutions take their workspace
-   * from arena bytes free at their step, at no cost in memory. */
+   * may take as scratch (default 1 GiB), used only where that algorithm is
+   * much faster than those that fit in arena bytes free at the step. */
   uint64_t conv_scratch_bytes;
   /* CUDA: from the second run on, replay the steps as one recorded CUDA
    * graph (not while profiling or poisoning). */
@@ -167,8 +167,8 @@ typedef struct mlg_rt_session_options {
 } mlg_rt_session_options_t;
 
 /* Fills the defaults: the CPU backend, no poisoning, BLAS; on CUDA, TF32 in
- * convolutions and LSTM cells only, measured convolution algorithms, no
- * convolution scratch beyond the program's memory, CUDA graphs. */
+ * convolutions and LSTM cells only, measured convolution algorithms, up to
+ * 1 GiB of convolution scratch, CUDA graphs. */
 void mlg_rt_session_options_initialize(mlg_rt_session_options_t *options);
 
 /* Allocates the program's memory and checks every step against the backend. */

@@ -11,14 +11,14 @@
 // tf32Convolutions, PyTorch's default) and runs on FMA kernels otherwise.
 // The algorithm of each convolution shape is chosen once per process and
 // cached: by default every candidate is timed on the step's own tensors (as
-// PyTorch's cudnn.benchmark does), else cuDNN's heuristics rank them; the
-// fastest (best-ranked) one whose workspace is at most what the step's
-// planned workspace (sized for the CPU's im2col), the arena's spare bytes
-// at that step (arena_spare.h: at no cost in memory) or backend scratch up
-// to Context::convScratchLimit (none by default) can give wins. Timing
-// uses the same bytes, or a temporary buffer where scratch is allowed; the
-// scratch (scratchBuffer) grows once to the largest chosen workspace and
-// is then reused.
+// PyTorch's cudnn.benchmark does), else cuDNN's heuristics rank them. The
+// fastest (best-ranked) one whose workspace fits in memory the plan already
+// has wins: the step's planned workspace (sized for the CPU's im2col) or
+// the arena's spare bytes at that step (arena_spare.h). One that needs
+// backend scratch (up to Context::convScratchLimit) is taken only where it
+// was timed kScratchSpeedup times as fast. Timing uses the same bytes, or a
+// temporary buffer where scratch is allowed; the scratch (scratchBuffer)
+// grows once to the largest chosen workspace and is then reused.
 // The bias is added by a kernel after the convolution; for f16 and bf16 the
 // convolution's output is rounded before the bias is added (the CPU rounds
 // once).
@@ -214,6 +214,8 @@ struct ConvAlgo {
   int algo = 0;
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
   size_t workspace = 0;
+  /// Milliseconds as timed, or negative where not timed (heuristics).
+  float ms = -1;
 };
 
 /// cuDNN's ranked `perf` results that run (with FMA kernels only, for f32
@@ -241,24 +243,42 @@ Status rankAlgos(const cpu::KernelCall &c, ConvSetup &s, const Perf *perf,
     size_t bytes = 0;
     if (sizeOf(p.algo, &bytes) != CUDNN_STATUS_SUCCESS)
       continue;
-    out.push_back({int(p.algo), math, bytes});
+    out.push_back({int(p.algo), math, bytes, p.time});
   }
   if (out.empty())
     return c.error("cuDNN offers no algorithm for this convolution");
   return Status();
 }
 
-/// The best-ranked algorithm whose workspace is at most `limit`; if none
-/// fits, the one needing the least workspace.
-ConvAlgo pickAlgo(const std::vector<ConvAlgo> &ranked, uint64_t limit) {
-  const ConvAlgo *least = &ranked.front();
+/// How much faster an algorithm needing backend scratch must be than the
+/// best one that fits in memory the plan already has, to be taken.
+constexpr float kScratchSpeedup = 1.5f;
+
+/// The algorithm for a step whose planned workspace and spare arena bytes
+/// give `freeLimit` bytes at no cost, and which may take up to
+/// `scratchLimit` bytes of backend scratch: the best-ranked one that fits
+/// `freeLimit`, unless one that needs scratch was timed at least
+/// kScratchSpeedup times as fast; if none fits either, the one needing the
+/// least workspace. A pure function of its arguments: the run recorded as a
+/// CUDA graph chooses what the first run chose.
+ConvAlgo pickAlgo(const std::vector<ConvAlgo> &ranked, uint64_t freeLimit,
+                  uint64_t scratchLimit) {
+  const ConvAlgo *least = &ranked.front(), *fits = nullptr,
+                 *withScratch = nullptr;
   for (const ConvAlgo &a : ranked) {
-    if (a.workspace <= limit)
-      return a;
+    if (!fits && a.workspace <= freeLimit)
+      fits = &a;
+    if (!withScratch && a.workspace <= std::max(freeLimit, scratchLimit))
+      withScratch = &a;
     if (a.workspace < least->workspace)
       least = &a;
   }
-  return *least;
+  if (fits && withScratch && withScratch != fits && fits->ms > 0 &&
+      withScratch->ms > 0 && fits->ms > kScratchSpeedup * withScratch->ms)
+    return *withScratch;
+  if (fits)
+    return *fits;
+  return withScratch ? *withScratch : *least;
 }
 
 /// The device data of a convolution in the descriptors' roles: `x` the
@@ -282,35 +302,12 @@ struct SearchBuffer {
   }
 };
 
-/// The workspace one convolution step may use: its planned workspace, the
-/// arena's spare bytes at the step, or backend scratch: what is held, or up
-/// to the context's limit (and half the free memory; the scratch already
-/// held counts as free). `searchBytes` is the same without the scratch
-/// held: how much workspace timing the step's algorithms should offer (the
-/// held scratch grows as steps run, which must not make later runs time
-/// again).
-Status workspaceLimit(const cpu::KernelCall &c, Context &ctx, uint64_t *limit,
-                      uint64_t *searchBytes, size_t *freeBytes) {
-  *searchBytes = std::max(c.workspaceBytes, c.spareBytes);
-  *freeBytes = 0;
-  if (ctx.convScratchLimit > ctx.scratchBytes) {
-    size_t totalBytes = 0;
-    MLG_CUDA_TRY(c, cudaMemGetInfo(freeBytes, &totalBytes));
-    *searchBytes = std::max<uint64_t>(
-        *searchBytes, std::min<uint64_t>(ctx.convScratchLimit,
-                                         ctx.scratchBytes + *freeBytes / 2));
-  }
-  *limit = std::max(*searchBytes, ctx.scratchBytes);
-  return Status();
-}
-
-/// The algorithm of the convolution `s` describes under the step's
-/// workspace limit. Each shape's candidates are ranked once per process,
-/// whatever the session: by timing them on the step's own tensors
-/// (cudnnFind*AlgorithmEx; the pass's result is written, and written again
-/// by the real call) when the context asks for measurement, else by cuDNN's
-/// heuristics; a step allowed more workspace than a shape's timing had
-/// times it again.
+/// The algorithm of the convolution `s` describes for this step (pickAlgo).
+/// Each shape's candidates are ranked once per process, whatever the
+/// session: by timing them on the step's own tensors (cudnnFind*AlgorithmEx;
+/// the pass's result is written, and written again by the real call) when
+/// the context asks for measurement, else by cuDNN's heuristics; a step
+/// allowed more workspace than a shape's timing had times it again.
 Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
                   ConvSetup &s, const ConvData &d, ConvAlgo &out) {
   struct Ranking {
@@ -320,26 +317,21 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
   static std::mutex mutex;
   static std::map<std::vector<int64_t>, Ranking> cache;
   std::lock_guard<std::mutex> lock(mutex);
-  // A run being recorded as a CUDA graph may not time anything: it takes
-  // what the first run chose.
-  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-  MLG_CUDA_TRY(c, cudaStreamIsCapturing(ctx.stream, &capture));
-  bool capturing = capture != cudaStreamCaptureStatusNone;
-  uint64_t limit = 0, searchBytes = 0;
-  size_t freeBytes = 0;
-  if (capturing) {
-    limit = std::max({c.workspaceBytes, c.spareBytes, ctx.scratchBytes});
-  } else {
-    MLG_RT_RETURN_IF_ERROR(
-        workspaceLimit(c, ctx, &limit, &searchBytes, &freeBytes));
-  }
+  // Free: the step's planned workspace and the arena's spare bytes at the
+  // step; beyond that, backend scratch up to the context's limit.
+  uint64_t freeLimit = std::max(c.workspaceBytes, c.spareBytes);
+  uint64_t searchBytes = std::max(freeLimit, ctx.convScratchLimit);
   auto it = cache.find(s.key);
-  if (it != cache.end() && (capturing || !ctx.measureConvolutions ||
-                            it->second.searched >= searchBytes)) {
-    out = pickAlgo(it->second.algos, limit);
+  if (it != cache.end() &&
+      (!ctx.measureConvolutions || it->second.searched >= searchBytes)) {
+    out = pickAlgo(it->second.algos, freeLimit, ctx.convScratchLimit);
     return Status();
   }
-  if (capturing)
+  // A run being recorded as a CUDA graph may not time anything (the first
+  // run timed every step's candidates).
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  MLG_CUDA_TRY(c, cudaStreamIsCapturing(ctx.stream, &capture));
+  if (capture != cudaStreamCaptureStatusNone)
     return c.error("a convolution's algorithm must be chosen before its "
                    "steps are recorded as a CUDA graph");
 
@@ -348,6 +340,8 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
   // that much is not free.
   SearchBuffer search;
   if (ctx.measureConvolutions) {
+    size_t freeBytes = 0, totalBytes = 0;
+    MLG_CUDA_TRY(c, cudaMemGetInfo(&freeBytes, &totalBytes));
     if (c.spareBytes >= searchBytes) {
       search.data = c.spare;
       search.bytes = size_t(c.spareBytes);
@@ -369,7 +363,9 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
   cudnnHandle_t h = ctx.cudnn;
   int max = 0, count = 0;
   Ranking ranking;
-  ranking.searched = ctx.measureConvolutions ? search.bytes : UINT64_MAX;
+  // What was asked for, even where less was free: asking again would get
+  // no more.
+  ranking.searched = ctx.measureConvolutions ? searchBytes : UINT64_MAX;
   switch (pass) {
   case ConvPass::Forward: {
     MLG_CUDNN_TRY(c, cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
@@ -439,7 +435,7 @@ Status chooseAlgo(const cpu::KernelCall &c, Context &ctx, ConvPass pass,
     break;
   }
   }
-  out = pickAlgo(ranking.algos, limit);
+  out = pickAlgo(ranking.algos, freeLimit, ctx.convScratchLimit);
   cache[s.key] = std::move(ranking);
   return Status();
 }

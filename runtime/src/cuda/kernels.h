@@ -44,9 +44,9 @@ struct Context {
   /// heuristics).
   bool measureConvolutions = true;
   /// Device memory beyond the program's that a convolution's algorithm may
-  /// take as scratch (its planned workspace and the arena's spare bytes at
-  /// the step come first).
-  uint64_t convScratchLimit = 0;
+  /// take as scratch, where that makes it much faster than what fits in its
+  /// planned workspace or the arena's spare bytes at the step.
+  uint64_t convScratchLimit = uint64_t(1) << 30;
   int multiprocessors = 0;
   /// The device word holding the run's index (what dropout draws with), so
   /// that a recorded run reads each run's own.
