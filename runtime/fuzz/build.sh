@@ -21,6 +21,7 @@ flags=(-std=c++20 -O1 -g -DONNX_ML=1 -DONNX_NAMESPACE=onnx
 objdir="$build/fuzz-obj"
 mkdir -p "$objdir"
 sources=("$src"/src/program.cc "$src"/src/program_file.cc "$src"/src/session.cc
+         "$src"/src/arena_spare.cc
          "$src"/src/onnx_io.cc "$src"/src/external_data.cc "$src"/src/cpu/*.cc
          "$src"/src/cuda/no_cuda.cc
          "$build/runtime/program.pb.cc" "$here/program_fuzzer.cc")
