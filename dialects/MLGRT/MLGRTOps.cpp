@@ -1,7 +1,9 @@
 //===- MLGRTOps.cpp - the runtime dialect ---------------------------------===//
 //
 // Verifiers check what the serializer and the runtime rely on: buffers inside
-// the arena, constants of their buffer's type, streams and events in range.
+// the arena or the host pool, constants of their buffer's type, streams and
+// events in range, every awaited event recorded earlier, host buffers moved
+// only by offload and prefetch steps.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +13,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -62,6 +65,46 @@ LogicalResult ProgramOp::verify() {
       static_cast<int64_t>(getNumEvents()) < 0)
     return emitOpError(
         "needs at least one stream and a non-negative event count");
+  if (getHostSize() && static_cast<int64_t>(*getHostSize()) < 0)
+    return emitOpError("host_size must be non-negative");
+  return success();
+}
+
+LogicalResult ProgramOp::verifyRegions() {
+  // The body's order must be a valid serial order: a step may wait only for
+  // an event an earlier step records.
+  llvm::SmallDenseSet<int64_t> recorded;
+  for (auto step : getBody().front().getOps<StepOp>()) {
+    for (int64_t e : step.getWait())
+      if (!recorded.contains(e))
+        return step.emitOpError("waits for event ")
+               << e << ", which no earlier step records";
+    if (step.getRecord() >= 0)
+      recorded.insert(step.getRecord());
+  }
+  for (auto output : getBody().front().getOps<OutputOp>())
+    if (output.getBuffer().getDefiningOp<HostBufferOp>())
+      return output.emitOpError(
+          "binds a host buffer; outputs are read from the arena or "
+          "persistent tensors");
+  for (auto input : getBody().front().getOps<InputOp>())
+    if (!input.getBuffer().getDefiningOp<BufferOp>())
+      return input.emitOpError("must bind an arena buffer");
+  return success();
+}
+
+LogicalResult HostBufferOp::verify() {
+  int64_t offset = getOffset();
+  std::optional<int64_t> bytes = bytesOf(getType());
+  if (offset < 0 || !bytes)
+    return emitOpError("needs a non-negative offset and a sized buffer");
+  if (auto program = (*this)->getParentOfType<ProgramOp>()) {
+    int64_t pool = static_cast<int64_t>(program.getHostSize().value_or(0));
+    if (offset > pool || *bytes > pool - offset)
+      return emitOpError("host buffer [")
+             << offset << ", " << offset + *bytes
+             << ") lies outside the host pool of " << pool << " bytes";
+  }
   return success();
 }
 
@@ -101,6 +144,23 @@ LogicalResult StepOp::verify() {
     if (program &&
         (*ws)[0] + (*ws)[1] > static_cast<int64_t>(program.getArenaSize()))
       return emitOpError("workspace lies outside the arena");
+  }
+  auto isHost = [](Value v) { return v.getDefiningOp<HostBufferOp>(); };
+  auto isArena = [](Value v) { return v.getDefiningOp<BufferOp>(); };
+  bool offload = getKernel() == "offload", prefetch = getKernel() == "prefetch";
+  if (offload || prefetch) {
+    if (getInputs().size() != 1 || getOutputs().size() != 1)
+      return emitOpError("copies one buffer to one buffer");
+    Value from = getInputs()[0], to = getOutputs()[0];
+    if (from.getType() != to.getType())
+      return emitOpError("copies between buffers of different types");
+    if (offload && !(isArena(from) && isHost(to)))
+      return emitOpError("an offload copies an arena buffer to a host buffer");
+    if (prefetch && !(isHost(from) && isArena(to)))
+      return emitOpError("a prefetch copies a host buffer to an arena buffer");
+  } else if (llvm::any_of(getOperands(), isHost)) {
+    return emitOpError("reads or writes a host buffer; only offload and "
+                       "prefetch steps do");
   }
   int64_t stream = getStream(), record = getRecord();
   if (stream < 0 || record < -1)

@@ -50,8 +50,12 @@ def MLGRT_ProgramOp : MLGRT_Op<"program", [
   let description = [{
     The body lists, in execution order, the buffers, persistent tensors,
     constants, steps, inputs and outputs of one program. `arena_size` bytes
-    hold every buffer; steps run on `num_streams` streams and synchronize
-    through `num_events` events.
+    hold every buffer; `host_size` bytes of pinned host memory (the host
+    pool, absent if none) hold the host buffers that offload and prefetch
+    steps copy to and from. Steps run on `num_streams` streams and
+    synchronize through `num_events` events: a step waits only for events
+    that earlier steps record, so the body's order is also a valid serial
+    order.
 
     ```mlir
     mlgrt.program @forward {arena_size = 266240 : i64, num_events = 0 : i64, num_streams = 1 : i64} {
@@ -66,10 +70,12 @@ def MLGRT_ProgramOp : MLGRT_Op<"program", [
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$arena_size,
                    I64Attr:$num_streams, I64Attr:$num_events,
-                   OptionalAttr<StrAttr>:$source);
+                   OptionalAttr<StrAttr>:$source,
+                   OptionalAttr<I64Attr>:$host_size);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
 }
 
 def MLGRT_BufferOp : MLGRT_Op<"buffer", [Pure]> {
@@ -77,6 +83,24 @@ def MLGRT_BufferOp : MLGRT_Op<"buffer", [Pure]> {
   let description = [{
     ```mlir
     %b = mlgrt.buffer 4096 : memref<8x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$offset);
+  let results = (outs AnyStaticShapeMemRef:$buffer);
+  let assemblyFormat = "$offset attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
+def MLGRT_HostBufferOp : MLGRT_Op<"host_buffer", [Pure]> {
+  let summary = "a view of the pinned host pool at an offset";
+  let description = [{
+    Where an offloaded tensor waits for its backward use: only `offload`
+    steps (arena to host) write host buffers and only `prefetch` steps
+    (host to arena) read them, on their own streams.
+
+    ```mlir
+    %h = mlgrt.host_buffer 0 : memref<8x64x56x56xf32>
+    mlgrt.step "offload" (%a) -> (%h) {kernel_attrs = {}, record = 1 : i64, stream = 1 : i64, wait = array<i64: 0>} : (memref<8x64x56x56xf32>) -> (memref<8x64x56x56xf32>)
     ```
   }];
   let arguments = (ins I64Attr:$offset);

@@ -206,6 +206,13 @@ mlg_rt_status_t mlg_rt_session_device_memory(const mlg_rt_session_t *s,
   return wrap(device->memoryUse(&out->scratch_bytes, &out->measured_bytes));
 }
 
+mlg_rt_status_t mlg_rt_session_last_run_device_ms(const mlg_rt_session_t *s,
+                                                  double *out_ms) {
+  if (!out_ms)
+    return new mlg_rt_status{"no result pointer given"};
+  return wrap(s->session->lastRunDeviceMs(out_ms));
+}
+
 mlg_rt_status_t mlg_rt_session_write_profile(mlg_rt_session_t *s,
                                              const char *path) {
   if (!path)
@@ -320,6 +327,7 @@ static void toC(const MemoryStats &m, mlg_rt_memory_stats_t *out) {
   out->persistent_bytes = m.persistentBytes;
   out->constant_bytes = m.constantBytes;
   out->max_workspace_bytes = m.maxWorkspaceBytes;
+  out->host_bytes = m.hostBytes;
 }
 
 void mlg_rt_program_memory(const mlg_rt_program_t *p,

@@ -35,6 +35,10 @@ public:
   virtual Status allocate(uint64_t bytes, const std::string &what,
                           void **out) = 0;
   virtual void release(void *data) = 0;
+  /// Host memory the device copies to and from asynchronously (pinned), for
+  /// the program's host pool.
+  virtual Status allocateHost(uint64_t bytes, void **out) = 0;
+  virtual void releaseHost(void *data) = 0;
   virtual Status copyToDevice(void *dst, const void *src, uint64_t bytes) = 0;
   virtual Status copyToHost(void *dst, const void *src, uint64_t bytes) = 0;
   virtual Status fill(void *dst, uint8_t byte, uint64_t bytes) = 0;
@@ -47,16 +51,22 @@ public:
   virtual bool wantsSpareArena(const std::string &kernel) const {
     return false;
   }
-  /// Enqueues step `index`; its tensors point into device memory.
+  /// Enqueues step `index` on its stream, after the events it waits for;
+  /// records its event after it. Its tensors point into device memory (or
+  /// the host pool, for offload and prefetch steps).
   virtual Status runStep(size_t index, cpu::KernelCall &call) = 0;
   /// Enqueues run `runIndex` of every step: `enqueueSteps` calls runStep for
   /// each, with the same tensors every run. Where `replayable`, a device may
   /// record the steps' work once (after a first run that settles its caches)
   /// and replay the record instead of calling `enqueueSteps` again; what
   /// differs between runs (the run index random ops draw with) is read on
-  /// the device.
+  /// the device. Every stream starts after what was enqueued before (input
+  /// copies) and the run ends when every stream is done.
   virtual Status runSteps(uint64_t runIndex, bool replayable,
                           const std::function<Status()> &enqueueSteps) = 0;
+  /// The device time of the last runSteps, from before its first step to
+  /// after its last (events on the device), once it is done.
+  virtual Status lastRunMs(double *ms) = 0;
   /// Waits for every enqueued step; reports the first failure.
   virtual Status synchronize() = 0;
   /// The device's own buffers beyond the program's (`scratch`), and the

@@ -140,6 +140,9 @@ static Status validate(const pb::Program &in, Program &p) {
   p.arenaBytes = in.arena_bytes();
   if (p.arenaBytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
     return Status::error("the arena size overflows");
+  p.hostBytes = in.host_bytes();
+  if (p.hostBytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return Status::error("the host pool size overflows");
   p.numStreams = in.num_streams();
   p.numEvents = in.num_events();
   if (p.numStreams < 1)
@@ -226,6 +229,14 @@ static Status validate(const pb::Program &in, Program &p) {
                               " with another type or size");
       break;
     }
+    case pb::Tensor::kHostOffset:
+      info.storage = TensorInfo::Storage::Host;
+      info.offset = t.host_offset();
+      if (!inArena(info.offset, info.bytes, p.hostBytes))
+        return Status::errorf(what, " [", info.offset, ", +", info.bytes,
+                              ") lies outside the host pool of ", p.hostBytes,
+                              " bytes");
+      break;
     default:
       return Status::errorf(what, " has no storage");
     }
@@ -236,6 +247,38 @@ static Status validate(const pb::Program &in, Program &p) {
       return Status::errorf(what, " refers to missing tensor ", t);
     return Status();
   };
+  // Host tensors move only through copies: an offload step copies an arena
+  // tensor into the host pool, a prefetch step copies one back.
+  auto checkHostUse = [&](const StepInfo &step,
+                          const std::string &what) -> Status {
+    auto isHost = [&](uint32_t t) {
+      return p.tensors[t].storage == TensorInfo::Storage::Host;
+    };
+    auto isArena = [&](uint32_t t) {
+      return p.tensors[t].storage == TensorInfo::Storage::Arena;
+    };
+    bool offload = step.kernel == "offload", prefetch = step.kernel == "prefetch";
+    if (offload || prefetch) {
+      if (step.inputs.size() != 1 || step.outputs.size() != 1)
+        return Status::errorf(what, ": copies one tensor to one tensor");
+      uint32_t from = step.inputs[0], to = step.outputs[0];
+      if (offload && !(isArena(from) && isHost(to)))
+        return Status::errorf(what, ": an offload copies an arena tensor "
+                                    "into the host pool");
+      if (prefetch && !(isHost(from) && isArena(to)))
+        return Status::errorf(what, ": a prefetch copies a host-pool tensor "
+                                    "into the arena");
+      return Status();
+    }
+    for (const auto *list : {&step.inputs, &step.outputs})
+      for (uint32_t t : *list)
+        if (isHost(t))
+          return Status::errorf(what, ": tensor ", t, " lies in the host "
+                                "pool, which only offload and prefetch "
+                                "steps touch");
+    return Status();
+  };
+  std::vector<bool> recorded(p.numEvents, false);
   for (int i = 0; i < in.steps_size(); ++i) {
     const pb::Step &s = in.steps(i);
     StepInfo step;
@@ -269,12 +312,19 @@ static Status validate(const pb::Program &in, Program &p) {
       if (e >= p.numEvents)
         return Status::errorf(what, ": waits for event ", e,
                               ", which does not exist");
+      // Else a run could wait forever, or for the last run's record.
+      if (!recorded[e])
+        return Status::errorf(what, ": waits for event ", e,
+                              ", which no earlier step records");
       step.waitEvents.push_back(e);
     }
     step.recordEvent = s.record_event();
     if (step.recordEvent < -1 || step.recordEvent >= int64_t(p.numEvents))
       return Status::errorf(what, ": records event ", step.recordEvent,
                             ", which does not exist");
+    if (step.recordEvent >= 0)
+      recorded[size_t(step.recordEvent)] = true;
+    MLG_RT_RETURN_IF_ERROR(checkHostUse(step, what));
     if (s.release_size() % 2)
       return Status::errorf(what,
                             ": release ranges come in (offset, bytes) pairs");
@@ -303,6 +353,11 @@ static Status validate(const pb::Program &in, Program &p) {
   for (const BindingInfo &b : p.inputs)
     if (p.tensors[b.tensor].storage != TensorInfo::Storage::Arena)
       return Status::errorf("input '", b.name, "' is not an arena tensor");
+  for (const BindingInfo &b : p.outputs)
+    if (p.tensors[b.tensor].storage == TensorInfo::Storage::Host)
+      return Status::errorf("output '", b.name,
+                            "' lies in the host pool; outputs are read from "
+                            "the arena or persistent tensors");
   return Status();
 }
 

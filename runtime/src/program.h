@@ -4,7 +4,8 @@
 // rely on: data types, shapes and byte counts (overflow-checked), every
 // arena tensor, workspace and release range inside the arena, every index in
 // range, constants the size their shape says, names unique, streams and
-// events in range. A hostile file gets an error naming what is wrong; it can
+// events in range, every awaited event recorded by an earlier step, host
+// tensors only where offload and prefetch steps copy. A hostile file gets an error naming what is wrong; it can
 // neither make the runtime read out of bounds nor allocate more than the
 // file itself says it needs (and a session refuses an arena larger than the
 // machine's memory).
@@ -26,13 +27,13 @@
 namespace mlg_rt {
 
 struct TensorInfo {
-  enum class Storage { Arena, Persistent, Constant };
+  enum class Storage { Arena, Persistent, Constant, Host };
   DType dtype = DType::Invalid;
   std::vector<int64_t> shape;
   int64_t numel = 0;
   int64_t bytes = 0;
   Storage storage = Storage::Arena;
-  uint64_t offset = 0; // Arena
+  uint64_t offset = 0; // Arena or Host
   uint32_t index = 0;  // Persistent or Constant
 };
 
@@ -104,6 +105,8 @@ struct MemoryStats {
   uint64_t persistentBytes = 0;
   uint64_t constantBytes = 0;
   uint64_t maxWorkspaceBytes = 0;
+  /// Pinned host memory for offloaded tensors.
+  uint64_t hostBytes = 0;
 };
 
 class Program {
@@ -115,7 +118,7 @@ public:
                          std::shared_ptr<const Program> *out);
 
   std::string name, source;
-  uint64_t arenaBytes = 0;
+  uint64_t arenaBytes = 0, hostBytes = 0;
   uint32_t numStreams = 1, numEvents = 0;
   std::vector<TensorInfo> tensors;
   std::vector<PersistentInfo> persistents;
@@ -129,7 +132,7 @@ public:
   uint64_t maxWorkspaceBytes() const;
   MemoryStats memory() const {
     return {arenaBytes, persistentBytes(), constantBytes(),
-            maxWorkspaceBytes()};
+            maxWorkspaceBytes(), hostBytes};
   }
 };
 

@@ -33,10 +33,12 @@ static std::string bytes(uint64_t n) {
 Session::~Session() {
   if (!device_) {
     std::free(arena_);
+    std::free(host_);
     return;
   }
   (void)device_->synchronize();
   device_->release(arena_);
+  device_->releaseHost(host_);
   for (uint8_t *d : devicePersistent_)
     device_->release(d);
   for (uint8_t *d : deviceConstants_)
@@ -59,13 +61,18 @@ Status Session::create(std::shared_ptr<const Program> program,
   // device says so when it allocates).
   uint64_t physical =
       uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGE_SIZE));
-  uint64_t needed = p.arenaBytes + p.persistentBytes() + p.constantBytes();
-  if (needed < p.arenaBytes || (!device && needed > physical))
+  // The host pool is host memory on every backend.
+  uint64_t needed = p.arenaBytes + p.persistentBytes() + p.constantBytes() +
+                    p.hostBytes;
+  uint64_t neededHere = device ? p.hostBytes : needed;
+  if (needed < p.arenaBytes || needed < p.hostBytes || neededHere > physical)
     return Status::errorf(
         "the program needs more memory than this machine has (",
-        bytes(needed < p.arenaBytes ? UINT64_MAX : needed), ": arena ",
-        bytes(p.arenaBytes), ", persistent ", bytes(p.persistentBytes()),
-        ", constants ", bytes(p.constantBytes()), "; this machine has ",
+        bytes(needed < p.arenaBytes || needed < p.hostBytes ? UINT64_MAX
+                                                            : neededHere),
+        ": arena ", bytes(p.arenaBytes), ", persistent ",
+        bytes(p.persistentBytes()), ", constants ", bytes(p.constantBytes()),
+        ", host pool ", bytes(p.hostBytes), "; this machine has ",
         bytes(physical), ")");
   uint64_t arenaSize =
       (p.arenaBytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
@@ -83,6 +90,19 @@ Status Session::create(std::shared_ptr<const Program> program,
       return Status::errorf("cannot allocate the arena of ", p.arenaBytes,
                             " bytes");
     std::memset(s->arena_, options.poison ? 0xff : 0, arenaSize);
+  }
+  if (p.hostBytes) {
+    uint64_t hostSize = (p.hostBytes + kArenaAlignment - 1) / kArenaAlignment *
+                        kArenaAlignment;
+    void *host = nullptr;
+    if (device) {
+      MLG_RT_RETURN_IF_ERROR(device->allocateHost(hostSize, &host));
+    } else if (!(host = std::aligned_alloc(kArenaAlignment, hostSize))) {
+      return Status::errorf("cannot allocate the host pool of ", p.hostBytes,
+                            " bytes");
+    }
+    s->host_ = static_cast<uint8_t *>(host);
+    std::memset(s->host_, options.poison ? 0xff : 0, hostSize);
   }
   for (const PersistentInfo &q : p.persistents) {
     s->persistent_.emplace_back(new (std::nothrow)
@@ -138,6 +158,8 @@ uint8_t *Session::dataOf(uint32_t tensor) const {
     return device_ ? devicePersistent_[t.index] : persistent_[t.index].get();
   case TensorInfo::Storage::Constant:
     return device_ ? deviceConstants_[t.index] : constants_[t.index].get();
+  case TensorInfo::Storage::Host:
+    return host_ + t.offset;
   }
   return nullptr;
 }
@@ -530,6 +552,14 @@ Status Session::runOnDevice() {
   }
   ++runs_;
   return Status();
+}
+
+Status Session::lastRunDeviceMs(double *ms) const {
+  if (!device_)
+    return Status::error("the session runs on the CPU, not a device");
+  if (runs_ == 0)
+    return Status::error("the session has not run yet");
+  return device_->lastRunMs(ms);
 }
 
 HostTensor Session::output(size_t index) const {

@@ -1,13 +1,15 @@
 // session.h - a program bound to a backend, its memory and its weights.
 //
 // A session allocates the arena (once, the size the program states), the
-// persistent tensors and the constants, checks every step against the
-// backend's kernel (shapes, types, attributes, workspace), and then runs the
-// program as often as asked: inputs are copied into their arena buffers,
-// steps run in order, outputs are read where the program says. With
-// poisoning on, the arena starts as 0xFF bytes each run and every range is
-// poisoned again when its live interval ends, so a wrong plan or rewrite
-// gives NaNs instead of passing by luck.
+// host pool (pinned for a device), the persistent tensors and the constants,
+// checks every step against the backend's kernel (shapes, types, attributes,
+// workspace), and then runs the program as often as asked: inputs are copied
+// into their arena buffers, steps run in order (on a device each on its
+// stream, ordered across streams by the events the program names), outputs
+// are read where the program says. With poisoning on, the arena starts as
+// 0xFF bytes each run and every range is poisoned again when its live
+// interval ends, so a wrong plan or rewrite gives NaNs instead of passing
+// by luck.
 
 #ifndef MLG_RT_SRC_SESSION_H
 #define MLG_RT_SRC_SESSION_H
@@ -87,6 +89,9 @@ public:
   /// device the first run (which also chooses algorithms) is left out once
   /// there are later ones.
   Status profileJson(std::string *out);
+  /// On a device: the last run's device time, from before its first step
+  /// to after its last (CUDA events), without copying inputs in.
+  Status lastRunDeviceMs(double *ms) const;
   /// The device the session runs on, or null on the host.
   const Device *device() const { return device_.get(); }
   uint64_t runs() const { return runs_; }
@@ -111,6 +116,9 @@ private:
   std::shared_ptr<const Program> program_;
   SessionOptions options_;
   uint8_t *arena_ = nullptr;
+  /// The host pool (pinned with a device), or null when the program has
+  /// none.
+  uint8_t *host_ = nullptr;
   /// On the host: the persistent tensors and constants. With a device they
   /// are the host copies that weights are loaded into and saved from.
   std::vector<std::unique_ptr<uint8_t[]>> persistent_, constants_;

@@ -88,7 +88,7 @@ public:
         module ? module->getAttrOfType<StringAttr>("mlg.source") : nullptr;
     program = rt::ProgramOp::create(
         builder, func.getLoc(), func.getSymName(), *getPlannedArenaSize(func),
-        /*num_streams=*/1, /*num_events=*/0, source);
+        /*num_streams=*/1, /*num_events=*/0, source, /*host_size=*/nullptr);
     program.getBody().emplaceBlock();
     builder.setInsertionPointToStart(&program.getBody().front());
 

@@ -110,6 +110,7 @@ public:
     out.set_arena_bytes(program.getArenaSize());
     out.set_num_streams(program.getNumStreams());
     out.set_num_events(program.getNumEvents());
+    out.set_host_bytes(program.getHostSize().value_or(0));
     out.set_producer("mlg");
     if (auto source = program.getSource())
       out.set_source(source->str());
@@ -141,6 +142,12 @@ private:
       if (failed(tensor(buffer, out, &t)))
         return failure();
       t->set_arena_offset(buffer.getOffset());
+      return success();
+    }
+    if (auto host = dyn_cast<rt::HostBufferOp>(op)) {
+      if (failed(tensor(host, out, &t)))
+        return failure();
+      t->set_host_offset(host.getOffset());
       return success();
     }
     if (auto p = dyn_cast<rt::PersistentOp>(op)) {
@@ -328,7 +335,9 @@ OwningOpRef<ModuleOp> mlg::readProgram(StringRef bytes, Location loc) {
   b.setInsertionPointToEnd(module->getBody());
   auto program = rt::ProgramOp::create(
       b, loc, in.name(), in.arena_bytes(), in.num_streams(), in.num_events(),
-      in.source().empty() ? StringAttr() : b.getStringAttr(in.source()));
+      in.source().empty() ? StringAttr() : b.getStringAttr(in.source()),
+      in.host_bytes() ? b.getI64IntegerAttr(int64_t(in.host_bytes()))
+                      : IntegerAttr());
   program.getBody().emplaceBlock();
   b.setInsertionPointToStart(&program.getBody().front());
   auto fail = [&](const Twine &message) -> OwningOpRef<ModuleOp> {
@@ -349,6 +358,10 @@ OwningOpRef<ModuleOp> mlg::readProgram(StringRef bytes, Location loc) {
     case pb::Tensor::kArenaOffset:
       tensors.push_back(rt::BufferOp::create(
           b, loc, type, b.getI64IntegerAttr(t.arena_offset())));
+      break;
+    case pb::Tensor::kHostOffset:
+      tensors.push_back(rt::HostBufferOp::create(
+          b, loc, type, b.getI64IntegerAttr(t.host_offset())));
       break;
     case pb::Tensor::kPersistent: {
       if (t.persistent() >= static_cast<uint32_t>(in.persistents_size()))

@@ -129,6 +129,9 @@ typedef struct mlg_rt_memory_stats {
   uint64_t persistent_bytes;
   uint64_t constant_bytes;
   uint64_t max_workspace_bytes;
+  /* Host memory for offloaded tensors (pinned for a device); not in the
+   * arena. */
+  uint64_t host_bytes;
 } mlg_rt_memory_stats_t;
 
 /* What the program needs, without allocating it. */
@@ -249,6 +252,11 @@ mlg_rt_status_t mlg_rt_session_set_random_inputs(mlg_rt_session_t *session,
                                                  uint64_t seed,
                                                  int64_t int_range);
 mlg_rt_status_t mlg_rt_session_run(mlg_rt_session_t *session);
+/* On a device: the last run's device time in milliseconds, from before its
+ * first step to after its last (CUDA events; copying inputs in is not
+ * counted). An error for a session on the CPU or before the first run. */
+mlg_rt_status_t mlg_rt_session_last_run_device_ms(const mlg_rt_session_t *session,
+                                                  double *out_ms);
 /* Copies output `index` of the last run into `out_data`, which has room for
  * exactly `bytes` bytes (the output's size). */
 mlg_rt_status_t mlg_rt_session_read_output(mlg_rt_session_t *session,

@@ -296,6 +296,9 @@ Status runIncrementStep(KernelCall &c) {
 
 void registerTrainingKernels(KernelRegistry &r) {
   r.add({"copy", checkCopy, runCopy});
+  // Between the arena and the host pool (the loader checks which is which).
+  r.add({"offload", checkCopy, runCopy});
+  r.add({"prefetch", checkCopy, runCopy});
   r.add({"softmax_cross_entropy", checkSoftmaxCrossEntropy,
          runSoftmaxCrossEntropy});
   r.add({"softmax_cross_entropy_backward", checkSoftmaxCrossEntropyBackward,

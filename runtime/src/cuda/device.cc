@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 namespace mlg_rt::cuda {
 
@@ -101,26 +102,49 @@ std::string mib(uint64_t bytes) {
   return buf;
 }
 
+/// A stream's context: its stream, its cuBLAS and cuDNN handles bound to
+/// it, and its own scratch, so that steps on different streams never share
+/// a handle or a buffer.
+Status createStreamContext(Context &ctx) {
+  MLG_CUDA_RETURN(cudaStreamCreateWithFlags(&ctx.stream, cudaStreamNonBlocking));
+  if (cublasCreate(&ctx.cublas) != CUBLAS_STATUS_SUCCESS)
+    return Status::error("cublasCreate failed");
+  cublasSetStream(ctx.cublas, ctx.stream);
+  cudnnStatus_t s = cudnnCreate(&ctx.cudnn);
+  if (s != CUDNN_STATUS_SUCCESS)
+    return Status::errorf("cudnnCreate failed: ", cudnnGetErrorString(s));
+  cudnnSetStream(ctx.cudnn, ctx.stream);
+  return Status();
+}
+
+void destroyStreamContext(Context &ctx) {
+  if (ctx.scratch)
+    cudaFree(ctx.scratch);
+  if (ctx.cudnn)
+    cudnnDestroy(ctx.cudnn);
+  if (ctx.cublas)
+    cublasDestroy(ctx.cublas);
+  if (ctx.stream)
+    cudaStreamDestroy(ctx.stream);
+}
+
 class CudaDevice final : public Device {
 public:
   ~CudaDevice() override {
     if (graph_)
       cudaGraphExecDestroy(graph_);
+    for (const std::vector<cudaEvent_t> *list :
+         {&events_, &programEvents_, &joinEvents_, &runEvents_})
+      for (cudaEvent_t e : *list)
+        if (e)
+          cudaEventDestroy(e);
     if (ctx_.runIndex)
       cudaFree(ctx_.runIndex);
-    for (cudaEvent_t e : events_)
-      if (e)
-        cudaEventDestroy(e);
-    if (ctx_.scratch)
-      cudaFree(ctx_.scratch);
     if (ctx_.deviceError)
       cudaFree(ctx_.deviceError);
-    if (ctx_.cudnn)
-      cudnnDestroy(ctx_.cudnn);
-    if (ctx_.cublas)
-      cublasDestroy(ctx_.cublas);
-    if (ctx_.stream)
-      cudaStreamDestroy(ctx_.stream);
+    for (auto &c : streamCtx_)
+      destroyStreamContext(*c);
+    destroyStreamContext(ctx_);
   }
 
   Status init(const CudaOptions &options) {
@@ -139,21 +163,15 @@ public:
     MLG_CUDA_RETURN(cudaGetDeviceProperties(&prop, 0));
     name_ = prop.name;
     ctx_.multiprocessors = prop.multiProcessorCount;
-    MLG_CUDA_RETURN(
-        cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));
-    if (cublasCreate(&ctx_.cublas) != CUBLAS_STATUS_SUCCESS)
-      return Status::error("cublasCreate failed");
-    cublasSetStream(ctx_.cublas, ctx_.stream);
-    cudnnStatus_t s = cudnnCreate(&ctx_.cudnn);
-    if (s != CUDNN_STATUS_SUCCESS)
-      return Status::errorf("cudnnCreate failed: ", cudnnGetErrorString(s));
-    cudnnSetStream(ctx_.cudnn, ctx_.stream);
+    MLG_RT_RETURN_IF_ERROR(createStreamContext(ctx_));
     size_t total = 0;
     MLG_CUDA_RETURN(cudaMemGetInfo(&freeAtStart_, &total));
     MLG_CUDA_RETURN(cudaMalloc(&ctx_.runIndex, sizeof(uint64_t)));
     MLG_CUDA_RETURN(cudaMemset(ctx_.runIndex, 0, sizeof(uint64_t)));
     MLG_CUDA_RETURN(cudaMalloc(&ctx_.deviceError, 2 * sizeof(int32_t)));
     MLG_CUDA_RETURN(cudaMemset(ctx_.deviceError, 0, 2 * sizeof(int32_t)));
+    for (cudaEvent_t &e : runEvents_)
+      MLG_CUDA_RETURN(cudaEventCreate(&e));
     return Status();
   }
 
@@ -180,6 +198,22 @@ public:
   void release(void *data) override {
     if (data)
       cudaFree(data);
+  }
+
+  Status allocateHost(uint64_t bytes, void **out) override {
+    cudaError_t e = cudaHostAlloc(out, std::max<uint64_t>(bytes, 1),
+                                  cudaHostAllocDefault);
+    if (e == cudaSuccess)
+      return Status();
+    cudaGetLastError(); // clear it
+    return Status::errorf("cannot allocate the host pool: it needs ",
+                          mib(bytes), " of pinned host memory (",
+                          cudaGetErrorString(e), ")");
+  }
+
+  void releaseHost(void *data) override {
+    if (data)
+      cudaFreeHost(data);
   }
 
   Status copyToDevice(void *dst, const void *src, uint64_t bytes) override {
@@ -214,6 +248,32 @@ public:
                  const std::vector<cpu::KernelCall> &calls) override {
     program_ = &program;
     kernels_.clear();
+    // Stream 0 is the context made with the device; the others get their
+    // own, sharing its options and device words.
+    while (streamCtx_.size() + 1 < program.numStreams) {
+      auto c = std::make_unique<Context>();
+      c->tf32Convolutions = ctx_.tf32Convolutions;
+      c->tf32Gemm = ctx_.tf32Gemm;
+      c->measureConvolutions = ctx_.measureConvolutions;
+      c->convScratchLimit = ctx_.convScratchLimit;
+      c->multiprocessors = ctx_.multiprocessors;
+      c->runIndex = ctx_.runIndex;
+      c->deviceError = ctx_.deviceError;
+      Status made = createStreamContext(*c);
+      streamCtx_.push_back(std::move(c));
+      MLG_RT_RETURN_IF_ERROR(made);
+    }
+    auto makeEvents = [](std::vector<cudaEvent_t> &list, size_t n) -> Status {
+      list.resize(std::max(list.size(), n), nullptr);
+      for (cudaEvent_t &e : list)
+        if (!e)
+          MLG_CUDA_RETURN(
+              cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+      return Status();
+    };
+    MLG_RT_RETURN_IF_ERROR(makeEvents(programEvents_, program.numEvents));
+    // One to fork the streams from stream 0, one per other stream to join.
+    MLG_RT_RETURN_IF_ERROR(makeEvents(joinEvents_, program.numStreams));
     for (size_t i = 0; i < calls.size(); ++i) {
       const KernelDef *k = cuda::kernels().find(program.steps[i].kernel);
       if (!k)
@@ -225,18 +285,66 @@ public:
   }
 
   Status runStep(size_t index, cpu::KernelCall &call) override {
-    if (events_.empty())
-      return kernels_[index]->run(call, ctx_);
-    MLG_CUDA_RETURN(cudaEventRecord(events_[2 * index], ctx_.stream));
-    MLG_RT_RETURN_IF_ERROR(kernels_[index]->run(call, ctx_));
-    MLG_CUDA_RETURN(cudaEventRecord(events_[2 * index + 1], ctx_.stream));
-    recorded_ = true;
+    const StepInfo &step = program_->steps[index];
+    Context &c = context(step.stream);
+    for (uint32_t e : step.waitEvents)
+      MLG_CUDA_RETURN(cudaStreamWaitEvent(c.stream, programEvents_[e], 0));
+    if (events_.empty()) {
+      MLG_RT_RETURN_IF_ERROR(kernels_[index]->run(call, c));
+    } else {
+      MLG_CUDA_RETURN(cudaEventRecord(events_[2 * index], c.stream));
+      MLG_RT_RETURN_IF_ERROR(kernels_[index]->run(call, c));
+      MLG_CUDA_RETURN(cudaEventRecord(events_[2 * index + 1], c.stream));
+      recorded_ = true;
+    }
+    if (step.recordEvent >= 0)
+      MLG_CUDA_RETURN(
+          cudaEventRecord(programEvents_[size_t(step.recordEvent)], c.stream));
     return Status();
   }
 
   Status runSteps(uint64_t runIndex, bool replayable,
-                  const std::function<Status()> &enqueueSteps) override {
+                  const std::function<Status()> &enqueueRun) override {
     MLG_RT_RETURN_IF_ERROR(setRunIndex(ctx_, runIndex));
+    runTimed_ = false;
+    MLG_CUDA_RETURN(cudaEventRecord(runEvents_[0], ctx_.stream));
+    MLG_RT_RETURN_IF_ERROR(launchRun(replayable, enqueueRun));
+    MLG_CUDA_RETURN(cudaEventRecord(runEvents_[1], ctx_.stream));
+    runTimed_ = true;
+    return Status();
+  }
+
+  Status lastRunMs(double *ms) override {
+    if (!runTimed_)
+      return Status::error("no run to time");
+    MLG_RT_RETURN_IF_ERROR(synchronize());
+    float t = 0;
+    MLG_CUDA_RETURN(cudaEventElapsedTime(&t, runEvents_[0], runEvents_[1]));
+    *ms = double(t);
+    return Status();
+  }
+
+  /// One run: plain launches, or the recorded graph (see runSteps).
+  Status launchRun(bool replayable, const std::function<Status()> &enqueueRun) {
+    // The other streams start after stream 0's work so far (the inputs'
+    // copies, the run index) and stream 0 ends after theirs: a run is one
+    // fork and join, which is also what lets a capture of stream 0 take in
+    // every stream.
+    auto enqueueSteps = [&]() -> Status {
+      size_t streams = program_ ? program_->numStreams : 1;
+      if (streams > 1) {
+        MLG_CUDA_RETURN(cudaEventRecord(joinEvents_[0], ctx_.stream));
+        for (size_t s = 1; s < streams; ++s)
+          MLG_CUDA_RETURN(
+              cudaStreamWaitEvent(context(s).stream, joinEvents_[0], 0));
+      }
+      MLG_RT_RETURN_IF_ERROR(enqueueRun());
+      for (size_t s = 1; s < streams; ++s) {
+        MLG_CUDA_RETURN(cudaEventRecord(joinEvents_[s], context(s).stream));
+        MLG_CUDA_RETURN(cudaStreamWaitEvent(ctx_.stream, joinEvents_[s], 0));
+      }
+      return Status();
+    };
     if (!replayable || graphFailed_)
       return enqueueSteps();
     if (graph_) {
@@ -274,6 +382,8 @@ public:
     size_t freeNow = 0, total = 0;
     MLG_CUDA_RETURN(cudaMemGetInfo(&freeNow, &total));
     *scratch = ctx_.scratchBytes;
+    for (const auto &c : streamCtx_)
+      *scratch += c->scratchBytes;
     *measured = freeAtStart_ > freeNow ? freeAtStart_ - freeNow : 0;
     return Status();
   }
@@ -301,6 +411,8 @@ public:
   }
 
   Status synchronize() override {
+    for (const auto &c : streamCtx_)
+      MLG_CUDA_RETURN(cudaStreamSynchronize(c->stream));
     MLG_CUDA_RETURN(cudaStreamSynchronize(ctx_.stream));
     int32_t error[2] = {0, 0};
     MLG_CUDA_RETURN(cudaMemcpy(error, ctx_.deviceError, sizeof error,
@@ -327,7 +439,20 @@ public:
   }
 
 private:
+  Context &context(size_t stream) {
+    return stream == 0 ? ctx_ : *streamCtx_[stream - 1];
+  }
+
+  /// Stream 0's context (also where copies in and out go), and those of
+  /// the program's other streams.
   Context ctx_;
+  std::vector<std::unique_ptr<Context>> streamCtx_;
+  /// The program's events, and the fork (0) and join (1...) events of a
+  /// run on several streams.
+  std::vector<cudaEvent_t> programEvents_, joinEvents_;
+  /// Around the last run's steps on stream 0 (lastRunMs).
+  std::vector<cudaEvent_t> runEvents_ = std::vector<cudaEvent_t>(2, nullptr);
+  bool runTimed_ = false;
   std::string name_;
   const Program *program_ = nullptr;
   std::vector<const KernelDef *> kernels_;

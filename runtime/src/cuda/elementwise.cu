@@ -300,6 +300,16 @@ Status runCopy(cpu::KernelCall &c, Context &ctx) {
   return Status();
 }
 
+/// offload and prefetch: an arena tensor into the pinned host pool and back,
+/// on the step's stream (a copy engine works while kernels run elsewhere).
+Status runHostCopy(cpu::KernelCall &c, Context &ctx) {
+  uint64_t bytes = uint64_t(c.out[0].numel) * dtypeBytes(c.out[0].dtype);
+  if (bytes)
+    MLG_CUDA_TRY(c, cudaMemcpyAsync(c.out[0].data, c.in[0].data, bytes,
+                                    cudaMemcpyDefault, ctx.stream));
+  return Status();
+}
+
 /// clip: NaN passes; a missing bound is unbounded.
 template <typename T>
 __global__ void clipKernel(const T *x, T *y, int64_t n, double lo, double hi) {
@@ -485,6 +495,8 @@ void registerElementwiseKernels(KernelRegistry &r) {
   r.add({"tanh_backward", runActivationBackward<Backward::Tanh>});
   r.add({"expand", runExpand});
   r.add({"copy", runCopy});
+  r.add({"offload", runHostCopy});
+  r.add({"prefetch", runHostCopy});
   r.add({"clip", runClip});
   r.add({"clip_backward", runClipBackward});
   r.add({"pow", runPow});
