@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpus of the program-loader fuzzer: small programs
-# compiled from the bundled example, some ONNX node tests and the program
-# round-trip test's input, each covering other kernels and fields.
+# compiled from the bundled example, some ONNX node tests, the program
+# round-trip test's input and the three-stream offload program, each
+# covering other kernels and fields.
 #
 #   runtime/fuzz/make_corpus.sh BUILD_DIR
 set -euo pipefail
@@ -28,4 +29,6 @@ for t in add_bcast basic_conv_with_padding maxpool_2d_pads averagepool_2d_ceil \
 done
 "$bin/mlg-translate" --mlg-to-program "$here/../../test/Target/Program/Inputs/program.mlir" \
   -o "$out/all_fields.mlgp"
+"$bin/mlg-translate" --mlg-to-program "$here/../../test/Runtime/Inputs/offload-streams.mlir" \
+  -o "$out/offload_streams.mlgp"
 ls "$out" | wc -l
