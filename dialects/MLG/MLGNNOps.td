@@ -169,6 +169,10 @@ def MLG_GemmOp : MLG_InferredOp<"gemm", [DeclareOpInterfaceMethods<MLG_GradientO
   let description = [{
     ONNX Gemm: `A` is `[M, K]` (or `[K, M]` with `trans_a`), `B` is `[K, N]`
     (or `[N, K]` with `trans_b`); optional `C` broadcasts to `[M, N]`.
+    With `recurrent` the product belongs to a recurrent layer (the unrolled
+    LSTM's input projection over the whole sequence, and its gradients):
+    backends give it the recurrent layers' precision (TF32 where PyTorch's
+    cuDNN RNNs use it), not the matrix products'.
 
     ```mlir
     %y = mlg.gemm %a, %w, %b {alpha = 1.0 : f64, beta = 1.0 : f64, trans_a = false, trans_b = true} : (tensor<8x512xf32>, tensor<1000x512xf32>, tensor<1000xf32>) -> tensor<8x1000xf32>
@@ -176,7 +180,8 @@ def MLG_GemmOp : MLG_InferredOp<"gemm", [DeclareOpInterfaceMethods<MLG_GradientO
   }];
   let arguments = (ins MLG_NumericTensor:$a, MLG_NumericTensor:$b,
                    Optional<MLG_NumericTensor>:$c, F64Attr:$alpha,
-                   F64Attr:$beta, BoolAttr:$trans_a, BoolAttr:$trans_b);
+                   F64Attr:$beta, BoolAttr:$trans_a, BoolAttr:$trans_b,
+                   UnitAttr:$recurrent);
   let results = (outs MLG_NumericTensor:$output);
   let assemblyFormat = "$a `,` $b (`,` $c^)? attr-dict `:` "
                        "functional-type(operands, results)";

@@ -36,6 +36,14 @@ def MLG_LSTMCellOp : MLG_InferredOp<"lstm_cell", [
     gates i, o, f, c of each row, which is what the backward
     (`mlg.lstm_cell_backward`) reads instead of redoing the two products.
 
+    With `projected`, `x` is `[N, 4H]`: the step's input already multiplied
+    by `W` transposed (the unrolled LSTM projects every time step in one
+    product before the cells), and the cell adds the recurrent product and
+    the biases to it; `W` names the weights the projection used and is not
+    applied again. Its backward then gives the pre-activations' gradients
+    as `dx` and no `dW`: W's gradient comes from the projection's product,
+    again one for the whole sequence.
+
     ```mlir
     %h, %c, %gates = mlg.lstm_cell %x h_prev %h0 c_prev %c0 weights %w, %r bias %b {input_forget = false} : (tensor<64x512xf32>, tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<4096x512xf32>, tensor<4096x1024xf32>, tensor<8192xf32>) -> (tensor<64x1024xf32>, tensor<64x1024xf32>, tensor<64x4096xf32>)
     ```
@@ -44,7 +52,7 @@ def MLG_LSTMCellOp : MLG_InferredOp<"lstm_cell", [
                    Optional<MLG_FloatTensor>:$c_prev, MLG_FloatTensor:$W,
                    MLG_FloatTensor:$R, Optional<MLG_FloatTensor>:$B,
                    Optional<MLG_FloatTensor>:$P, OptionalAttr<F64Attr>:$clip,
-                   BoolAttr:$input_forget);
+                   BoolAttr:$input_forget, UnitAttr:$projected);
   let results = (outs MLG_FloatTensor:$h, MLG_FloatTensor:$c,
                  MLG_FloatTensor:$gates);
   let assemblyFormat = [{
@@ -71,6 +79,10 @@ def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
     cell's: a pre-activation whose activated gate equals the activation of
     `-clip` or `clip` was clamped and passes no gradient.
 
+    With `projected` (the cell's), `x` is absent: `dx` is the
+    pre-activations' gradients `[N, 4H]` themselves (no workspace) and `dW`
+    is absent.
+
     With `accumulate_w`, `accumulate_r`, `accumulate_b` (gradients summed
     so far, of dW's, dR's and dB's types; each only where that result is
     present), the results are those sums plus this step's gradients: the
@@ -83,7 +95,7 @@ def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
     ```
   }];
   let arguments = (ins Optional<MLG_FloatTensor>:$dh,
-                   Optional<MLG_FloatTensor>:$dc, MLG_FloatTensor:$x,
+                   Optional<MLG_FloatTensor>:$dc, Optional<MLG_FloatTensor>:$x,
                    Optional<MLG_FloatTensor>:$h_prev,
                    Optional<MLG_FloatTensor>:$c_prev, MLG_FloatTensor:$c,
                    MLG_FloatTensor:$gates, MLG_FloatTensor:$W,
@@ -91,13 +103,14 @@ def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
                    Optional<MLG_FloatTensor>:$dW_acc,
                    Optional<MLG_FloatTensor>:$dR_acc,
                    Optional<MLG_FloatTensor>:$dB_acc,
-                   OptionalAttr<F64Attr>:$clip, BoolAttr:$input_forget);
+                   OptionalAttr<F64Attr>:$clip, BoolAttr:$input_forget,
+                   UnitAttr:$projected);
   let results = (outs MLG_FloatTensor:$dx, Optional<MLG_FloatTensor>:$dh_prev,
-                 Optional<MLG_FloatTensor>:$dc_prev, MLG_FloatTensor:$dW,
+                 Optional<MLG_FloatTensor>:$dc_prev, Optional<MLG_FloatTensor>:$dW,
                  Optional<MLG_FloatTensor>:$dR, Optional<MLG_FloatTensor>:$dB,
                  Optional<MLG_FloatTensor>:$dP);
   let assemblyFormat = [{
-    (`dh` $dh^)? (`dc` $dc^)? `x` $x (`h_prev` $h_prev^)?
+    (`dh` $dh^)? (`dc` $dc^)? (`x` $x^)? (`h_prev` $h_prev^)?
     (`c_prev` $c_prev^)? `c` $c `gates` $gates `weights` $W `,` $R
     (`peepholes` $P^)? (`accumulate_w` $dW_acc^)? (`accumulate_r` $dR_acc^)?
     (`accumulate_b` $dB_acc^)? attr-dict `:`

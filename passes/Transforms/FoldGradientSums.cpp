@@ -74,7 +74,7 @@ struct FoldGradientSumsPass
           op.getX(), op.getHPrev(), op.getCPrev(), op.getC(), op.getGates(),
           op.getW(), op.getR(), op.getP(), accW ? accW : op.getDWAcc(),
           accR ? accR : op.getDRAcc(), accB ? accB : op.getDBAcc(),
-          op.getClipAttr(), op.getInputForgetAttr());
+          op.getClipAttr(), op.getInputForgetAttr(), op.getProjectedAttr());
       folded->setAttr("resultSegmentSizes",
                       op->getAttr("resultSegmentSizes"));
       for (auto [add, result] : {std::pair{addW, folded.getDW()},

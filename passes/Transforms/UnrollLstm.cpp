@@ -21,9 +21,20 @@
 //   %yh = mlg.reshape %h3                    // [N, H] -> [1, N, H]
 //   %yc = mlg.reshape %c3
 //
-// A reverse direction walks the steps from the last; a bidirectional LSTM
-// unstacks its weights into the two directions and stacks Y time-major, then
-// by direction. An initial state that is absent or a zero splat constant
+// Over more than one step, each direction first projects the whole input
+// sequence in one product (the cells' input products batched: far better
+// use of a GPU than one small product a step), and its cells take their
+// step's rows of it (`projected`):
+//
+//   %xf = mlg.reshape %x                     // [3, N, I] -> [3N, I]
+//   %xw = mlg.gemm %xf, %w0 {recurrent, trans_b = true, ...}  // [3N, 4H]
+//   %p0, %p1, %p2 = mlg.unstack %xw3         // its [3, N, 4H] view, cut
+//   %h1, %c1, %g1 = mlg.lstm_cell %p0 ... {projected}
+//
+// so the backward, too, gets W's gradient and x's from one product each
+// over the sequence. A reverse direction walks the steps from the last; a
+// bidirectional LSTM unstacks its weights into the two directions and
+// stacks Y time-major, then by direction. An initial state that is absent or a zero splat constant
 // (what exporters write for "no initial state") gives a first cell without
 // h_prev or c_prev, which skips the recurrent product and reads no zeros.
 //
@@ -103,7 +114,16 @@ void unroll(LSTMOp lstm) {
     auto perDirection = [&](Value v) {
       return v ? unstack(b, loc, v) : SmallVector<Value>(dirs, Value());
     };
-    SmallVector<Value> xs = unstack(b, loc, lstm.getX());
+    auto xType = cast<RankedTensorType>(lstm.getX().getType());
+    int64_t batch = xType.getDimSize(1), input = xType.getDimSize(2);
+    // One step keeps the plain cell: there is nothing to batch.
+    bool project = steps > 1;
+    SmallVector<Value> xs;
+    Value xFlat;
+    if (project)
+      xFlat = reshapeTo(b, loc, lstm.getX(), {steps * batch, input});
+    else
+      xs = unstack(b, loc, lstm.getX());
     SmallVector<Value> ws = perDirection(lstm.getW()),
                        rs = perDirection(lstm.getR()),
                        bs = perDirection(lstm.getB()),
@@ -112,11 +132,20 @@ void unroll(LSTMOp lstm) {
     SmallVector<Value> hs(steps * dirs), lastH(dirs), lastC(dirs);
     for (int64_t d = 0; d < dirs; ++d) {
       Value h = h0s[d], c = c0s[d];
+      if (project) {
+        int64_t gates = cast<RankedTensorType>(ws[d].getType()).getDimSize(0);
+        Value xw = GemmOp::create(b, loc, xFlat, ws[d], Value(),
+                                  b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),
+                                  b.getBoolAttr(false), b.getBoolAttr(true),
+                                  b.getUnitAttr());
+        xs = unstack(b, loc, reshapeTo(b, loc, xw, {steps, batch, gates}));
+      }
       for (int64_t s = 0; s < steps; ++s) {
         int64_t t = reverse || d == 1 ? steps - 1 - s : s;
-        auto cell = LSTMCellOp::create(b, loc, xs[t], h, c, ws[d], rs[d], bs[d],
-                                       ps[d], lstm.getClipAttr(),
-                                       lstm.getInputForgetAttr());
+        auto cell = LSTMCellOp::create(
+            b, loc, xs[t], h, c, ws[d], rs[d], bs[d], ps[d],
+            lstm.getClipAttr(), lstm.getInputForgetAttr(),
+            project ? b.getUnitAttr() : UnitAttr());
         h = cell.getH();
         c = cell.getC();
         hs[t * dirs + d] = h;

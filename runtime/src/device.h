@@ -82,8 +82,8 @@ public:
 /// How the CUDA device computes f32 products and chooses convolution
 /// algorithms.
 struct CudaOptions {
-  /// TF32 tensor cores in convolutions and the LSTM's cells (PyTorch's
-  /// default for cuDNN, which runs both there).
+  /// TF32 tensor cores in convolutions and the LSTM (its cells and input
+  /// projections: PyTorch's default for cuDNN, which runs both there).
   bool tf32Convolutions = true;
   /// TF32 in cuBLAS matrix products (off, as PyTorch's default).
   bool tf32Gemm = false;

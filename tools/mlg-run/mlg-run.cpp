@@ -60,8 +60,9 @@ Options of `run`:
   --profile=FILE.json      time every step of every run (device time on a
                            GPU) and write each step's mean as JSON
   --tf32=conv|all|none     on CUDA, where f32 products may use TF32 tensor
-                           cores: convolutions and LSTM cells (default, as
-                           PyTorch's cuDNN), also matrix products, or nowhere
+                           cores: convolutions and the LSTM's products
+                           (default, as PyTorch's cuDNN), also matrix
+                           products, or nowhere
   --conv-algo=measure|heuristic
                            on CUDA, choose each convolution's algorithm by
                            timing the candidates on first use (default, as

@@ -29,7 +29,7 @@ LogicalResult GemmOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   auto gemm = [&](Value x, Value y, bool tx, bool ty) -> Value {
     return GemmOp::create(b, loc, x, y, Value(), b.getF64FloatAttr(alpha),
                           b.getF64FloatAttr(0.0), b.getBoolAttr(tx),
-                          b.getBoolAttr(ty));
+                          b.getBoolAttr(ty), getRecurrentAttr());
   };
   // op(A) = A:   dA = alpha dY op(B)^T;  op(A) = A^T: dA = alpha op(B) dY^T.
   Value da = ta ? gemm(getB(), dy, tb, true) : gemm(dy, getB(), false, !tb);
@@ -97,10 +97,12 @@ LogicalResult MatMulOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
     Value dyFlat = reshapeTo(b, loc, dy2, {rows, n});
     auto one = b.getF64FloatAttr(1.0), zero = b.getF64FloatAttr(0.0);
     da = GemmOp::create(b, loc, dyFlat, w2v, Value(), one, zero,
-                        b.getBoolAttr(false), b.getBoolAttr(true));
+                        b.getBoolAttr(false), b.getBoolAttr(true),
+                        /*recurrent=*/nullptr);
     da = reshapeTo(b, loc, da, a2);
     dw = GemmOp::create(b, loc, aFlat, dyFlat, Value(), one, zero,
-                        b.getBoolAttr(true), b.getBoolAttr(false));
+                        b.getBoolAttr(true), b.getBoolAttr(false),
+                        /*recurrent=*/nullptr);
   } else {
     da = MatMulOp::create(b, loc, dy2, transposeLast(b, loc, w2v));
     dw = MatMulOp::create(b, loc, transposeLast(b, loc, a2v), dy2);

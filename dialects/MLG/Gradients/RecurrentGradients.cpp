@@ -59,6 +59,16 @@ LogicalResult LSTMCellOp::inferReturnTypes(MLIRContext *,
                              adaptor.getR().getType());
   int64_t n = x.getDimSize(0), in = x.getDimSize(1), h = r.getDimSize(1);
   Type e = x.getElementType();
+  // Projected, x is x W^T [N, 4H] and W [4H, I] any I.
+  auto w = getStaticTensorType(adaptor.getW().getType());
+  if (adaptor.getProjected()) {
+    if (in != 4 * h)
+      return emitOptionalError(loc, "a projected x must be [N, 4H] = [", n,
+                               ", ", 4 * h, "], got ", x);
+    if (!w || w.getRank() != 2)
+      return emitOptionalError(loc, "W must be [4H, I]");
+    in = w.getDimSize(1);
+  }
   if (failed(expectShape(loc, adaptor.getR(), "R", {4 * h, h}, e)) ||
       failed(expectShape(loc, adaptor.getW(), "W", {4 * h, in}, e)) ||
       failed(expectShape(loc, adaptor.getHPrev(), "h_prev", {n, h}, e)) ||
@@ -74,7 +84,9 @@ LogicalResult LSTMCellOp::inferReturnTypes(MLIRContext *,
 }
 
 void LSTMCellOp::getBackwardReads(SmallVectorImpl<Value> &reads) {
-  reads.push_back(getX());
+  // A projected x only fed dW, which the projection's product gives.
+  if (!getProjected())
+    reads.push_back(getX());
   for (Value v : {getHPrev(), getCPrev()})
     if (v)
       reads.push_back(v);
@@ -91,15 +103,18 @@ LogicalResult LSTMCellOp::buildGradient(OpBuilder &b,
   auto typeOr = [](Value v, Value like) {
     return v ? like.getType() : Type();
   };
+  bool projected = getProjected();
   auto back = LSTMCellBackwardOp::create(
       b, getLoc(), getX().getType(), typeOr(hPrev, hPrev),
-      typeOr(cPrev, cPrev), getW().getType(), typeOr(hPrev, getR()),
-      typeOr(bias, bias), typeOr(p, p), resultGrads[0], resultGrads[1], getX(),
-      hPrev, cPrev, getC(), getGates(), getW(), getR(), p,
+      typeOr(cPrev, cPrev), projected ? Type() : getW().getType(),
+      typeOr(hPrev, getR()), typeOr(bias, bias), typeOr(p, p), resultGrads[0],
+      resultGrads[1], projected ? Value() : getX(), hPrev, cPrev, getC(),
+      getGates(), getW(), getR(), p,
       /*dW_acc=*/Value(), /*dR_acc=*/Value(), /*dB_acc=*/Value(),
-      getClipAttr(), getInputForgetAttr());
+      getClipAttr(), getInputForgetAttr(), getProjectedAttr());
   // Present operands in order: x, h_prev, c_prev, W, R, B, P. Without
-  // h_prev, R multiplied zeros and has no gradient from this step.
+  // h_prev, R multiplied zeros and has no gradient from this step; a
+  // projected cell gives W none (the projection's product does).
   operandGrads.assign({back.getDx()});
   if (hPrev)
     operandGrads.push_back(back.getDhPrev());
@@ -120,7 +135,14 @@ LogicalResult LSTMCellOp::buildGradient(OpBuilder &b,
 LogicalResult LSTMCellBackwardOp::verify() {
   auto c = getStaticTensorType(getC().getType());
   auto r = getStaticTensorType(getR().getType());
-  auto x = getStaticTensorType(getX().getType());
+  auto w = getStaticTensorType(getW().getType());
+  bool projected = getProjected();
+  // Projected, the backward needs no x: dx is the pre-activations' gradient.
+  if (projected && getX())
+    return emitOpError("a projected cell's backward takes no x");
+  if (!projected && !getX())
+    return emitOpError("needs x unless the cell is projected");
+  auto x = projected ? w : getStaticTensorType(getX().getType());
   if (!c || c.getRank() != 2 || !x || x.getRank() != 2)
     return emitOpError("needs x [batch, input] and c [batch, hidden]");
   int64_t n = c.getDimSize(0), h = c.getDimSize(1), in = x.getDimSize(1);
@@ -128,6 +150,11 @@ LogicalResult LSTMCellBackwardOp::verify() {
   std::optional<Location> loc = getLoc();
   if (h <= 0)
     return emitOpError("needs a positive hidden size");
+  if (projected && (failed(expectShape(loc, getDx(), "dx", {n, 4 * h}, e)) ||
+                    getDW() || getDWAcc()))
+    return projected && (getDW() || getDWAcc())
+               ? emitOpError("a projected cell's backward has no dW")
+               : failure();
   if (!getDh() && !getDc())
     return emitOpError("needs the gradient of h, of c, or of both");
   if (!r || failed(expectShape(loc, getR(), "R", {4 * h, h}, e)) ||
@@ -169,18 +196,21 @@ LogicalResult LSTMCellBackwardOp::verify() {
       failed(expectAccumulator(getDRAcc(), getDR(), "accumulate_r")) ||
       failed(expectAccumulator(getDBAcc(), getDB(), "accumulate_b")))
     return failure();
-  if (failed(expectGrad(getDx(), getX(), "dx", true)) ||
+  if ((!projected && failed(expectGrad(getDx(), getX(), "dx", true))) ||
       failed(expectGrad(getDhPrev(), getHPrev(), "dh_prev", bool(getHPrev()))) ||
       failed(expectGrad(getDcPrev(), getCPrev(), "dc_prev", bool(getCPrev()))) ||
-      failed(expectGrad(getDW(), getW(), "dW", true)) ||
+      failed(expectGrad(getDW(), getW(), "dW", !projected)) ||
       failed(expectGrad(getDR(), getR(), "dR", bool(getHPrev()))) ||
       failed(expectGrad(getDP(), getP(), "dP", bool(getP()))))
     return failure();
   return expectShape(loc, getDB(), "dB", {8 * h}, e);
 }
 
-/// The pre-activations' gradients, N * 4H elements.
+/// The pre-activations' gradients, N * 4H elements (projected: none, they
+/// are dx).
 int64_t LSTMCellBackwardOp::getWorkspaceBytes() {
+  if (getProjected())
+    return 0;
   auto gates = getGates().getType();
   return gates.getNumElements() * *elementByteSize(gates.getElementType());
 }

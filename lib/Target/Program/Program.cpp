@@ -221,6 +221,8 @@ private:
       Attribute v = attr.getValue();
       if (auto b = dyn_cast<BoolAttr>(v))
         a->set_bool_value(b.getValue());
+      else if (isa<UnitAttr>(v)) // a flag that is set
+        a->set_bool_value(true);
       else if (auto i = dyn_cast<IntegerAttr>(v))
         a->set_int_value(i.getValue().getSExtValue());
       else if (auto f = dyn_cast<FloatAttr>(v))

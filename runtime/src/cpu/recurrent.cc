@@ -352,6 +352,8 @@ enum BackOut { kDx, kDhPrev, kDcPrev, kDW, kDR, kDB, kDP };
 struct CellConfig {
   int64_t N = 0, I = 0, H = 0;
   bool inputForget = false;
+  /// x is x W^T [N, 4H] (see mlg.lstm_cell); I is then W's.
+  bool projected = false;
   std::optional<double> clip;
   Segments in, out;
   const Tensor *input(const KernelCall &c, int s) const {
@@ -392,6 +394,18 @@ Status readCellCommon(const KernelCall &c, const Tensor &x, const Tensor &r,
   k->N = x.dim(0);
   k->I = x.dim(1);
   k->H = r.dim(1);
+  k->projected = c.attrs().getBool("projected").value_or(false);
+  return Status();
+}
+
+/// A projected cell's I is W's [4H, I].
+Status readProjectedWidth(const KernelCall &c, const Tensor &w,
+                          CellConfig *k) {
+  if (!k->projected)
+    return Status();
+  if (w.rank() != 2)
+    return c.error("W must be [4H, I]");
+  k->I = w.dim(1);
   return Status();
 }
 
@@ -410,6 +424,10 @@ Status readCellConfig(const KernelCall &c, CellConfig *k) {
                    &k->in));
   MLG_RT_RETURN_IF_ERROR(readCellCommon(c, *k->input(c, kCellX),
                                         *k->input(c, kCellR), k));
+  if (k->projected &&
+      *k->input(c, kCellX)->shape != std::vector<int64_t>{k->N, 4 * k->H})
+    return c.error("a projected x must be [N, 4H]");
+  MLG_RT_RETURN_IF_ERROR(readProjectedWidth(c, *k->input(c, kCellW), k));
   int64_t N = k->N, H = k->H, G = 4 * H;
   struct {
     int operand;
@@ -477,11 +495,14 @@ Status runLstmCell(KernelCall &c) {
       C *gates = outs[2];
       // The pre-activations in `gates`, as mlg.lstm builds them; lstmRow
       // then overwrites them with the activated gates.
+      const C *x = in(kCellX);
       for (int64_t n = 0; n < N; ++n)
         for (int64_t j = 0; j < G; ++j)
-          gates[n * G + j] = b ? b[j] + b[G + j] : C(0);
-      gemm(false, true, N, G, I, C(1), in(kCellX), I, in(kCellW), I, C(1),
-           gates, G, naive);
+          gates[n * G + j] = (b ? b[j] + b[G + j] : C(0)) +
+                             (k.projected ? x[n * G + j] : C(0));
+      if (!k.projected)
+        gemm(false, true, N, G, I, C(1), x, I, in(kCellW), I, C(1), gates, G,
+             naive);
       if (h)
         gemm(false, true, N, G, H, C(1), h, H, in(kCellR), H, C(1), gates, G,
              naive);
@@ -562,15 +583,24 @@ Status readBackwardConfig(const KernelCall &c, CellConfig *k) {
     return c.error("has between 2 and 7 outputs, got ", c.out.size());
   MLG_RT_RETURN_IF_ERROR(readSegments(
       c, "operandSegmentSizes",
-      {false, false, true, false, false, true, true, true, true, false, false,
+      {false, false, false, false, false, true, true, true, true, false, false,
        false, false},
       c.in.size(), &k->in));
   MLG_RT_RETURN_IF_ERROR(
       readSegments(c, "resultSegmentSizes",
-                   {true, false, false, true, false, false, false},
+                   {true, false, false, false, false, false, false},
                    c.out.size(), &k->out));
-  MLG_RT_RETURN_IF_ERROR(readCellCommon(c, *k->input(c, kBackX),
-                                        *k->input(c, kBackR), k));
+  // Projected, there is no x (the cell state gives N) and no dW; else both.
+  bool projected = c.attrs().getBool("projected").value_or(false);
+  if (projected ? k->input(c, kBackX) || k->output(c, kDW) ||
+                      k->input(c, kAccW)
+                : !k->input(c, kBackX) || !k->output(c, kDW))
+    return c.error(projected ? "a projected cell's backward has no x and no dW"
+                             : "needs x and dW");
+  MLG_RT_RETURN_IF_ERROR(readCellCommon(
+      c, *k->input(c, projected ? kBackCell : kBackX), *k->input(c, kBackR),
+      k));
+  MLG_RT_RETURN_IF_ERROR(readProjectedWidth(c, *k->input(c, kBackW), k));
   // A gradient exists exactly for what the forward had.
   bool hasH = k->input(c, kBackH), hasC = k->input(c, kBackC),
        hasP = k->input(c, kBackP);
@@ -595,7 +625,8 @@ Status readBackwardConfig(const KernelCall &c, CellConfig *k) {
       expectShape(c, k->input(c, kGates), "gates", {N, G}));
   MLG_RT_RETURN_IF_ERROR(expectShape(c, k->input(c, kBackW), "W", {G, I}));
   MLG_RT_RETURN_IF_ERROR(expectShape(c, k->input(c, kBackP), "P", {3 * H}));
-  MLG_RT_RETURN_IF_ERROR(expectShape(c, k->output(c, kDx), "dx", {N, I}));
+  MLG_RT_RETURN_IF_ERROR(
+      expectShape(c, k->output(c, kDx), "dx", {N, k->projected ? G : I}));
   MLG_RT_RETURN_IF_ERROR(
       expectShape(c, k->output(c, kDhPrev), "dh_prev", state));
   MLG_RT_RETURN_IF_ERROR(
@@ -616,7 +647,9 @@ Status checkLstmCellBackward(const KernelCall &c) {
   CellConfig k;
   MLG_RT_RETURN_IF_ERROR(readBackwardConfig(c, &k));
   // The compiler's workspace: dZ, N * 4H elements (f16 and bf16 use float
-  // copies instead).
+  // copies instead; projected, dZ is dx).
+  if (k.projected)
+    return Status();
   int64_t need;
   if (__builtin_mul_overflow(k.N, 4 * k.H, &need) ||
       __builtin_mul_overflow(need, dtypeBytes(c.in[0].dtype), &need))
@@ -648,6 +681,8 @@ Status runLstmCellBackward(KernelCall &c) {
         own.resize(size_t(N * G));
         dz = own.data();
       }
+      if (k.projected)
+        dz = out(kDx);
       const C *dh = in(kDh), *dc = in(kDc), *hPrev = in(kBackH),
               *cPrev = in(kBackC), *cell = in(kBackCell), *p = in(kBackP);
       C *dcPrev = out(kDcPrev);
@@ -658,8 +693,9 @@ Status runLstmCellBackward(KernelCall &c) {
                            row(dh), row(dc), k.inputForget, clamped,
                            dz + n * G, dcPrev ? dcPrev + n * H : nullptr);
       }
-      gemm(false, false, N, I, G, C(1), dz, G, in(kBackW), I, C(0), out(kDx),
-           I, naive);
+      if (!k.projected)
+        gemm(false, false, N, I, G, C(1), dz, G, in(kBackW), I, C(0),
+             out(kDx), I, naive);
       // With an accumulator, the weight gradients are its sum plus this
       // step's: the product adds into a copy (or, in place, into it).
       auto accumulated = [&](int acc, C *result, int64_t numel) {
@@ -668,9 +704,11 @@ Status runLstmCellBackward(KernelCall &c) {
           std::copy(from, from + numel, result);
         return from ? C(1) : C(0);
       };
-      C betaW = accumulated(kAccW, out(kDW), G * I);
-      gemm(true, false, G, I, N, C(1), dz, G, in(kBackX), I, betaW, out(kDW),
-           I, naive);
+      if (!k.projected) {
+        C betaW = accumulated(kAccW, out(kDW), G * I);
+        gemm(true, false, G, I, N, C(1), dz, G, in(kBackX), I, betaW,
+             out(kDW), I, naive);
+      }
       if (hPrev) {
         gemm(false, false, N, H, G, C(1), dz, G, in(kBackR), H, C(0),
              out(kDhPrev), H, naive);

@@ -37,8 +37,9 @@ struct Context {
   cudnnHandle_t cudnn = nullptr;
   /// Device words {error code, step index}: the first failure wins.
   int32_t *deviceError = nullptr;
-  /// TF32 in convolutions and the LSTM's cells (PyTorch's default for
-  /// cuDNN, which runs both there), never in GEMMs unless asked.
+  /// TF32 in convolutions and the LSTM's cells and input projections
+  /// (PyTorch's default for cuDNN, which runs both there), never in other
+  /// GEMMs unless asked.
   bool tf32Convolutions = true, tf32Gemm = false;
   /// Convolution algorithms timed on first use of a shape (else cuDNN's
   /// heuristics).

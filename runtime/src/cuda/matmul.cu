@@ -54,6 +54,8 @@ Status runGemm(cpu::KernelCall &c, Context &ctx) {
   double beta = *c.attrs().getFloat("beta");
   bool transA = *c.attrs().getBool("trans_a");
   bool transB = *c.attrs().getBool("trans_b");
+  // A recurrent layer's product takes the RNNs' precision (mlg.gemm).
+  bool recurrent = c.attrs().getBool("recurrent").value_or(false);
   int64_t m = y.dim(0), n = y.dim(1), k = a.dim(transA ? 0 : 1);
   if (y.numel == 0)
     return Status();
@@ -64,7 +66,7 @@ Status runGemm(cpu::KernelCall &c, Context &ctx) {
     return gemmRowMajor<T>(c, ctx, transA, transB, m, n, k, alpha, a.as<T>(),
                            a.dim(1), 0, b.as<T>(), b.dim(1), 0,
                            withC ? beta : 0.0, y.as<T>(), n, 0, 1,
-                           ctx.tf32Gemm);
+                           recurrent ? ctx.tf32Convolutions : ctx.tf32Gemm);
   });
 }
 

@@ -57,10 +57,11 @@ Clip clipOf(const cpu::KernelCall &c) {
 
 /// gates[n, :] = b[:G] + b[G:] (or 0).
 template <typename C>
-__global__ void biasRows(const C *b, C *gates, int64_t n, int64_t g) {
+__global__ void biasRows(const C *b, const C *projected, C *gates, int64_t n,
+                         int64_t g) {
   MLG_CUDA_GRID_LOOP(e, n) {
     int64_t j = e % g;
-    gates[e] = b ? b[j] + b[g + j] : C(0);
+    gates[e] = (b ? b[j] + b[g + j] : C(0)) + (projected ? projected[e] : C(0));
   }
 }
 
@@ -96,15 +97,18 @@ template <typename C> Status cellOf(cpu::KernelCall &c, Context &ctx) {
   const cpu::Tensor &x = c.in[size_t(in[kCellX])],
                     &r = c.in[size_t(in[kCellR])];
   int64_t N = x.dim(0), I = x.dim(1), H = r.dim(1), G = 4 * H;
+  // Projected, x is x W^T already (mlg.lstm_cell): added, not multiplied.
+  bool projected = c.attrs().getBool("projected").value_or(false);
   C *gates = c.out[2].as<C>();
   if (N == 0)
     return Status();
   biasRows<C><<<blocksFor(N * G, kThreads, ctx), kThreads, 0, ctx.stream>>>(
-      ptr(kCellB), gates, N * G, G);
+      ptr(kCellB), projected ? ptr(kCellX) : nullptr, gates, N * G, G);
   MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "biasRows"));
-  MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, true, N, G, I, 1.0, ptr(kCellX),
-                              I, ptr(kCellW), I, 1.0, gates, G,
-                              ctx.tf32Convolutions));
+  if (!projected)
+    MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, true, N, G, I, 1.0,
+                                ptr(kCellX), I, ptr(kCellW), I, 1.0, gates, G,
+                                ctx.tf32Convolutions));
   if (const C *h = ptr(kCellH))
     MLG_RT_RETURN_IF_ERROR(
         gemm(c, ctx, false, true, N, G, H, 1.0, h, H, ptr(kCellR), H, 1.0,
@@ -210,10 +214,13 @@ template <typename C> Status backwardOf(cpu::KernelCall &c, Context &ctx) {
   auto res = [&](int s) -> C * {
     return out[s] < 0 ? nullptr : c.out[size_t(out[s])].as<C>();
   };
-  const cpu::Tensor &x = c.in[size_t(in[kBackX])],
-                    &r = c.in[size_t(in[kBackR])];
-  int64_t N = x.dim(0), I = x.dim(1), H = r.dim(1), G = 4 * H;
-  C *dz = reinterpret_cast<C *>(c.workspace);
+  // Projected, there is no x and dZ is dx itself (no dx or dW products).
+  bool projected = c.attrs().getBool("projected").value_or(false);
+  const cpu::Tensor &r = c.in[size_t(in[kBackR])],
+                    &w = c.in[size_t(in[kBackW])];
+  int64_t N = c.in[size_t(in[kBackCell])].dim(0), I = w.dim(1), H = r.dim(1),
+          G = 4 * H;
+  C *dz = projected ? res(kDx) : reinterpret_cast<C *>(c.workspace);
   if (N > 0) {
     cellBackwardKernel<C><<<blocksFor(N * H, kThreads, ctx), kThreads, 0,
                             ctx.stream>>>(
@@ -223,9 +230,10 @@ template <typename C> Status backwardOf(cpu::KernelCall &c, Context &ctx) {
     MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "cellBackwardKernel"));
   }
   // With no rows the products still write zeros.
-  MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, I, G, 1.0, dz, G,
-                              ptr(kBackW), I, 0.0, res(kDx), I,
-                              ctx.tf32Convolutions));
+  if (!projected)
+    MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, I, G, 1.0, dz, G,
+                                ptr(kBackW), I, 0.0, res(kDx), I,
+                                ctx.tf32Convolutions));
   // With an accumulator, the product adds into it (in place, or into a
   // copy of it).
   auto accumulated = [&](int acc, C *result, int64_t numel,
@@ -238,10 +246,12 @@ template <typename C> Status backwardOf(cpu::KernelCall &c, Context &ctx) {
     return Status();
   };
   double betaW = 0, betaR = 0;
-  MLG_RT_RETURN_IF_ERROR(accumulated(kAccW, res(kDW), G * I, &betaW));
-  MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, I, N, 1.0, dz, G,
-                              ptr(kBackX), I, betaW, res(kDW), I,
-                              ctx.tf32Convolutions));
+  if (!projected) {
+    MLG_RT_RETURN_IF_ERROR(accumulated(kAccW, res(kDW), G * I, &betaW));
+    MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, I, N, 1.0, dz, G,
+                                ptr(kBackX), I, betaW, res(kDW), I,
+                                ctx.tf32Convolutions));
+  }
   if (const C *hPrev = ptr(kBackH)) {
     MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, H, G, 1.0, dz, G,
                                 ptr(kBackR), H, 0.0, res(kDhPrev), H,

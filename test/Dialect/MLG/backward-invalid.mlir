@@ -628,3 +628,44 @@ func.func @unstack_result_types(%x: tensor<2x4xf32>) {
   %0:2 = mlg.unstack %x : (tensor<2x4xf32>) -> (tensor<4xf32>, tensor<4xi32>)
   return
 }
+
+// -----
+
+func.func @cell_projected_x(%x: tensor<2x3xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
+  // expected-error @+2 {{a projected x must be [N, 4H] = [2, 16], got 'tensor<2x3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %h, %c, %g = mlg.lstm_cell %x weights %w, %r {input_forget = false, projected} : (tensor<2x3xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>)
+  return
+}
+
+// -----
+
+func.func @backward_projected_x(%dh: tensor<2x4xf32>, %x: tensor<2x16xf32>, %c: tensor<2x4xf32>, %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
+  // expected-error @+1 {{a projected cell's backward takes no x}}
+  %0 = mlg.lstm_cell_backward dh %dh x %x c %c gates %gates weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 0, 0, 0, 0, 0, 0>} : (tensor<2x4xf32>, tensor<2x16xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @backward_projected_dw(%dh: tensor<2x4xf32>, %c: tensor<2x4xf32>, %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
+  // expected-error @+1 {{a projected cell's backward has no dW}}
+  %0:2 = mlg.lstm_cell_backward dh %dh c %c gates %gates weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0>} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x16xf32>, tensor<16x3xf32>)
+  return
+}
+
+// -----
+
+func.func @backward_projected_dx(%dh: tensor<2x4xf32>, %c: tensor<2x4xf32>, %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
+  // expected-error @+1 {{dx is 'tensor<2x3xf32>', expected shape [2, 16] of 'f32'}}
+  %0 = mlg.lstm_cell_backward dh %dh c %c gates %gates weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 0, 0, 0, 0, 0, 0>} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @backward_needs_x(%dh: tensor<2x4xf32>, %c: tensor<2x4xf32>, %gates: tensor<2x16xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
+  // expected-error @+1 {{needs x unless the cell is projected}}
+  %0:2 = mlg.lstm_cell_backward dh %dh c %c gates %gates weights %w, %r {input_forget = false, resultSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0>} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x3xf32>, tensor<16x3xf32>)
+  return
+}

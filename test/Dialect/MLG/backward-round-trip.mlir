@@ -157,6 +157,17 @@ func.func @lstm_cell_backward(%dh: tensor<2x4xf32>, %dc: tensor<2x4xf32>, %x: te
   %2:5 = mlg.lstm_cell_backward dc %dc x %x h_prev %h0 c %c gates %gates weights %w, %r {input_forget = false, resultSegmentSizes = array<i32: 1, 1, 0, 1, 1, 1, 0>} : (tensor<2x4xf32>, tensor<2x3xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x3xf32>, tensor<2x4xf32>, tensor<16x3xf32>, tensor<16x4xf32>, tensor<32xf32>)
   // CHECK: mlg.lstm_cell_backward dc %{{[^ ]+}} x %{{[^ ]+}} h_prev %{{[^ ]+}} c %{{[^ ]+}} gates %{{[^ ]+}} weights %{{[^ ]+}}, %{{[^ ]+}} accumulate_w %{{[^ ]+}} accumulate_r %{{[^ ]+}} accumulate_b %{{[^ ]+}} {input_forget = false
   %3:5 = mlg.lstm_cell_backward dc %dc x %x h_prev %h0 c %c gates %gates weights %w, %r accumulate_w %2#2 accumulate_r %2#3 accumulate_b %2#4 {input_forget = false, resultSegmentSizes = array<i32: 1, 1, 0, 1, 1, 1, 0>} : (tensor<2x4xf32>, tensor<2x3xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>, tensor<16x3xf32>, tensor<16x4xf32>, tensor<32xf32>) -> (tensor<2x3xf32>, tensor<2x4xf32>, tensor<16x3xf32>, tensor<16x4xf32>, tensor<32xf32>)
+  // A projected cell's backward: no x, dx is [N, 4H], no dW.
+  // CHECK: %dx{{[_0-9]*}}, %dh_prev{{[_0-9]*}}, %dR{{[_0-9]*}} = mlg.lstm_cell_backward dh %{{[^ ]+}} h_prev %{{[^ ]+}} c %{{[^ ]+}} gates %{{[^ ]+}} weights %{{[^ ]+}}, %{{[^ ]+}} {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 0, 0, 1, 0, 0>} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x16xf32>, tensor<2x4xf32>, tensor<16x4xf32>)
+  %4:3 = mlg.lstm_cell_backward dh %dh h_prev %h0 c %c gates %gates weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 0, 0, 1, 0, 0>} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x16xf32>, tensor<2x4xf32>, tensor<16x4xf32>)
+  return
+}
+
+// A projected cell: x is the step's rows of x W^T, [N, 4H].
+// CHECK-LABEL: func @lstm_cell_projected
+func.func @lstm_cell_projected(%xw: tensor<2x16xf32>, %h0: tensor<2x4xf32>, %w: tensor<16x3xf32>, %r: tensor<16x4xf32>) {
+  // CHECK: mlg.lstm_cell %{{[^ ]+}} h_prev %{{[^ ]+}} weights %{{[^ ]+}}, %{{[^ ]+}} {input_forget = false, projected} : (tensor<2x16xf32>, tensor<2x4xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>)
+  %h, %c, %g = mlg.lstm_cell %xw h_prev %h0 weights %w, %r {input_forget = false, projected} : (tensor<2x16xf32>, tensor<2x4xf32>, tensor<16x3xf32>, tensor<16x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x16xf32>)
   return
 }
 

@@ -611,4 +611,57 @@ TEST_F(CudaNN, LstmCellAndItsBackward) {
       }
 }
 
+// A projected cell (x W^T given) and its backward (no x, dx = dZ, no dW).
+TEST_F(CudaNN, LstmCellProjectedAndItsBackward) {
+  const int64_t N = 3, I = 5, H = 4, G = 4 * H;
+  for (DType t : {DType::F32, DType::F64}) {
+    double tolerance = t == DType::F32 ? 2e-3 : cudaTestTolerance(t);
+    auto xw = cudaTestValues(N * G, 90), h0 = cudaTestValues(N * H, 91),
+         c0 = cudaTestValues(N * H, 92), w = cudaTestValues(G * I, 93),
+         r = cudaTestValues(G * H, 94), b = cudaTestValues(2 * G, 95);
+    auto forward = [&](KernelHarness &h) {
+      h.input(t, {N, G}, xw);
+      h.input(t, {N, H}, h0);
+      h.input(t, {N, H}, c0);
+      h.input(t, {G, I}, w);
+      h.input(t, {G, H}, r);
+      h.input(t, {2 * G}, b);
+      h.output(t, {N, H});
+      h.output(t, {N, H});
+      h.output(t, {N, G});
+      h.attrs().set("operandSegmentSizes",
+                    std::vector<int64_t>{1, 1, 1, 1, 1, 1, 0});
+      h.attrs().set("input_forget", false);
+      h.attrs().set("projected", true);
+    };
+    expectSameOnGpu(*device_, "lstm_cell", forward, tolerance);
+    KernelHarness f("lstm_cell");
+    forward(f);
+    ASSERT_TRUE(f.run().ok());
+    expectSameOnGpu(*device_, "lstm_cell_backward", [&](KernelHarness &h) {
+      h.input(t, {N, H}, cudaTestValues(N * H, 96));
+      h.input(t, {N, H}, cudaTestValues(N * H, 97));
+      h.input(t, {N, H}, h0);
+      h.input(t, {N, H}, c0);
+      h.input(t, {N, H}, f.outputAs<double>(1));
+      h.input(t, {N, G}, f.outputAs<double>(2));
+      h.input(t, {G, I}, w);
+      h.input(t, {G, H}, r);
+      h.input(t, {G, H}, cudaTestValues(G * H, 98)); // accumulate_r
+      h.output(t, {N, G});
+      h.output(t, {N, H});
+      h.output(t, {N, H});
+      h.output(t, {G, H});
+      h.output(t, {2 * G});
+      h.attrs().set("operandSegmentSizes",
+                    std::vector<int64_t>{1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1,
+                                         0});
+      h.attrs().set("resultSegmentSizes",
+                    std::vector<int64_t>{1, 1, 1, 0, 1, 1, 0});
+      h.attrs().set("input_forget", false);
+      h.attrs().set("projected", true);
+    }, tolerance);
+  }
+}
+
 } // namespace

@@ -389,3 +389,113 @@ TEST(RecurrentKernels, LstmCheckRejects) {
 }
 
 } // namespace
+
+namespace {
+
+/// A projected cell (x W^T given, see mlg.lstm_cell) computes what the
+/// plain cell computes from x, and its backward's dx is the plain one's
+/// pre-activation gradient: dx_plain = dx_projected W, every other gradient
+/// the same.
+TEST(RecurrentKernels, LstmCellProjectedMatchesPlain) {
+  const int64_t N = 3, I = 5, H = 4, G = 4 * H;
+  auto values = [](int64_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> dist(-1, 1);
+    std::vector<double> v(static_cast<size_t>(n));
+    for (double &e : v)
+      e = dist(rng);
+    return v;
+  };
+  auto x = values(N * I, 1), h0 = values(N * H, 2), c0 = values(N * H, 3),
+       w = values(G * I, 4), r = values(G * H, 5), b = values(2 * G, 6),
+       p = values(3 * H, 7), dh = values(N * H, 8), dc = values(N * H, 9);
+  std::vector<double> xw(size_t(N * G), 0.0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t i = 0; i < I; ++i)
+        xw[n * G + g] += x[n * I + i] * w[g * I + i];
+  const DType t = DType::F64;
+  auto cell = [&](bool projected) {
+    KernelHarness k("lstm_cell");
+    k.input(t, {N, projected ? G : I}, projected ? xw : x);
+    k.input(t, {N, H}, h0);
+    k.input(t, {N, H}, c0);
+    k.input(t, {G, I}, w);
+    k.input(t, {G, H}, r);
+    k.input(t, {2 * G}, b);
+    k.input(t, {3 * H}, p);
+    k.output(t, {N, H});
+    k.output(t, {N, H});
+    k.output(t, {N, G});
+    k.attrs().set("operandSegmentSizes",
+                  std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1});
+    k.attrs().set("input_forget", false);
+    if (projected)
+      k.attrs().set("projected", true);
+    Status s = k.run();
+    EXPECT_TRUE(s.ok()) << s.message();
+    return std::vector<std::vector<double>>{
+        k.outputAs<double>(0), k.outputAs<double>(1), k.outputAs<double>(2)};
+  };
+  auto plain = cell(false), projected = cell(true);
+  for (size_t o = 0; o < 3; ++o)
+    for (size_t e = 0; e < plain[o].size(); ++e)
+      ASSERT_NEAR(plain[o][e], projected[o][e], 1e-12) << "result " << o;
+
+  auto backward = [&](bool proj) {
+    KernelHarness k("lstm_cell_backward");
+    k.input(t, {N, H}, dh);
+    k.input(t, {N, H}, dc);
+    if (!proj)
+      k.input(t, {N, I}, x);
+    k.input(t, {N, H}, h0);
+    k.input(t, {N, H}, c0);
+    k.input(t, {N, H}, plain[1]);
+    k.input(t, {N, G}, plain[2]);
+    k.input(t, {G, I}, w);
+    k.input(t, {G, H}, r);
+    k.input(t, {3 * H}, p);
+    k.output(t, {N, proj ? G : I}); // dx
+    k.output(t, {N, H});             // dh_prev
+    k.output(t, {N, H});             // dc_prev
+    if (!proj)
+      k.output(t, {G, I}); // dW
+    k.output(t, {G, H});   // dR
+    k.output(t, {2 * G});  // dB
+    k.output(t, {3 * H});  // dP
+    k.attrs().set("operandSegmentSizes",
+                  std::vector<int64_t>{1, 1, proj ? 0 : 1, 1, 1, 1, 1, 1, 1, 1,
+                                       0, 0, 0});
+    k.attrs().set("resultSegmentSizes",
+                  std::vector<int64_t>{1, 1, 1, proj ? 0 : 1, 1, 1, 1});
+    k.attrs().set("input_forget", false);
+    if (proj)
+      k.attrs().set("projected", true);
+    else
+      k.workspace(uint64_t(N * G * 8));
+    Status s = k.run();
+    EXPECT_TRUE(s.ok()) << s.message();
+    std::vector<std::vector<double>> out;
+    for (size_t o = 0; o < (proj ? 6u : 7u); ++o)
+      out.push_back(k.outputAs<double>(o));
+    return out;
+  };
+  auto bp = backward(false), bq = backward(true);
+  ASSERT_EQ(bp.size(), 7u);
+  ASSERT_EQ(bq.size(), 6u);
+  // dx = dZ W.
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < I; ++i) {
+      double dx = 0;
+      for (int64_t g = 0; g < G; ++g)
+        dx += bq[0][n * G + g] * w[g * I + i];
+      ASSERT_NEAR(bp[0][n * I + i], dx, 1e-12) << "dx " << n << ", " << i;
+    }
+  // dh_prev, dc_prev, then dR, dB, dP (the plain one's dW left out).
+  const std::pair<int, int> same[] = {{1, 1}, {2, 2}, {4, 3}, {5, 4}, {6, 5}};
+  for (auto [a, q] : same)
+    for (size_t e = 0; e < bp[a].size(); ++e)
+      ASSERT_NEAR(bp[a][e], bq[q][e], 1e-12) << "result " << a;
+}
+
+} // namespace
