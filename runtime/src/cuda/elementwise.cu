@@ -415,28 +415,82 @@ Status runPow(cpu::KernelCall &c, Context &ctx) {
 
 /// unstack: result k is the k-th contiguous piece of the operand; stack the
 /// reverse. Both are copies of whole pieces.
-Status runUnstack(cpu::KernelCall &c, Context &ctx) {
-  const auto *src = static_cast<const uint8_t *>(c.in[0].data);
-  for (const cpu::Tensor &piece : c.out) {
-    uint64_t bytes = uint64_t(piece.numel) * dtypeBytes(piece.dtype);
-    if (bytes)
-      MLG_CUDA_TRY(c, cudaMemcpyAsync(piece.data, src, bytes,
-                                      cudaMemcpyDeviceToDevice, ctx.stream));
-    src += bytes;
+/// Up to this many pieces' addresses travel in one launch's parameters
+/// (2 KiB of the 4 KiB every CUDA version allows).
+constexpr int kPiecesPerLaunch = 256;
+struct PieceTable {
+  void *piece[kPiecesPerLaunch];
+};
+
+/// Copies between the pieces of `table` (all `words` V long) and the whole
+/// they make at `whole` (piece k at word k * words): into the whole when
+/// `stack`, out of it otherwise. Block row y is piece y.
+template <typename V>
+__global__ void copyPieces(PieceTable table, V *whole, int64_t words,
+                           bool stack) {
+  V *piece = static_cast<V *>(table.piece[blockIdx.y]);
+  V *slot = whole + int64_t(blockIdx.y) * words;
+  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < words;
+       e += int64_t(gridDim.x) * blockDim.x) {
+    if (stack)
+      slot[e] = piece[e];
+    else
+      piece[e] = slot[e];
+  }
+}
+
+/// stack and unstack: one kernel a kPiecesPerLaunch pieces (LSTM sequences
+/// have thousands; a copy call each cost more than the bytes), 16, 4 or 1
+/// bytes at a time as sizes and addresses allow.
+Status copyPiecesOf(cpu::KernelCall &c, Context &ctx,
+                    const std::vector<cpu::Tensor> &pieces, void *whole,
+                    bool stack) {
+  if (pieces.empty())
+    return Status();
+  uint64_t bytes = uint64_t(pieces[0].numel) * dtypeBytes(pieces[0].dtype);
+  if (bytes == 0)
+    return Status();
+  uintptr_t bits = uintptr_t(whole) | uintptr_t(bytes);
+  for (const cpu::Tensor &p : pieces)
+    bits |= uintptr_t(p.data);
+  int width = bits % 16 == 0 ? 16 : bits % 4 == 0 ? 4 : 1;
+  int64_t words = int64_t(bytes / uint64_t(width));
+  for (size_t first = 0; first < pieces.size(); first += kPiecesPerLaunch) {
+    size_t count = std::min<size_t>(kPiecesPerLaunch, pieces.size() - first);
+    // About 32 blocks a multiprocessor in all, at most one a word's
+    // kThreads.
+    int64_t sms = ctx.multiprocessors > 0 ? ctx.multiprocessors : 132;
+    unsigned blocksX = unsigned(std::clamp<int64_t>(
+        (32 * sms + int64_t(count) - 1) / int64_t(count), 1,
+        (words + kThreads - 1) / kThreads));
+    PieceTable table{};
+    for (size_t k = 0; k < count; ++k)
+      table.piece[k] = pieces[first + k].data;
+    uint8_t *at = static_cast<uint8_t *>(whole) + first * bytes;
+    dim3 grid(blocksX, unsigned(count));
+    switch (width) {
+    case 16:
+      copyPieces<<<grid, kThreads, 0, ctx.stream>>>(
+          table, reinterpret_cast<uint4 *>(at), words, stack);
+      break;
+    case 4:
+      copyPieces<<<grid, kThreads, 0, ctx.stream>>>(
+          table, reinterpret_cast<uint32_t *>(at), words, stack);
+      break;
+    default:
+      copyPieces<<<grid, kThreads, 0, ctx.stream>>>(table, at, words, stack);
+    }
+    MLG_RT_RETURN_IF_ERROR(checkLaunch(c, "copyPieces"));
   }
   return Status();
 }
 
+Status runUnstack(cpu::KernelCall &c, Context &ctx) {
+  return copyPiecesOf(c, ctx, c.out, c.in[0].data, /*stack=*/false);
+}
+
 Status runStack(cpu::KernelCall &c, Context &ctx) {
-  auto *dst = static_cast<uint8_t *>(c.out[0].data);
-  for (const cpu::Tensor &piece : c.in) {
-    uint64_t bytes = uint64_t(piece.numel) * dtypeBytes(piece.dtype);
-    if (bytes && piece.data != dst)
-      MLG_CUDA_TRY(c, cudaMemcpyAsync(dst, piece.data, bytes,
-                                      cudaMemcpyDeviceToDevice, ctx.stream));
-    dst += bytes;
-  }
-  return Status();
+  return copyPiecesOf(c, ctx, c.in, c.out[0].data, /*stack=*/true);
 }
 
 } // namespace

@@ -524,7 +524,25 @@ TEST_F(CudaNN, ClipPowStackUnstack) {
       for (int k = 0; k < 3; ++k)
         h.output(t, {2, 5});
     }, 0);
+    // More pieces than one launch takes (256), of sizes that are no
+    // multiple of 16 bytes, as an LSTM's sequence.
+    expectSameOnGpu(*device_, "stack", [&](KernelHarness &h) {
+      for (uint32_t k = 0; k < 300; ++k)
+        h.input(t, {3}, cudaTestValues(3, 100 + k));
+      h.output(t, {300, 3});
+    }, 0);
+    expectSameOnGpu(*device_, "unstack", [&](KernelHarness &h) {
+      h.input(t, {300, 1, 5}, cudaTestValues(1500, 61));
+      for (int k = 0; k < 300; ++k)
+        h.output(t, {1, 5});
+    }, 0);
   }
+  // Bytes one at a time.
+  expectSameOnGpu(*device_, "stack", [&](KernelHarness &h) {
+    for (uint32_t k = 0; k < 5; ++k)
+      h.input(DType::U8, {3}, std::vector<double>{double(k), 7, 200});
+    h.output(DType::U8, {5, 3});
+  }, 0);
 }
 
 } // namespace
