@@ -104,15 +104,16 @@ def main():
     print(f"GPU and PyTorch: {results.get('_pytorch', 'not measured')}")
     print("| model | mlg step (ms) | mlg host-timed (ms) | PyTorch step (ms) | "
           "time ratio | mlg arena | mlg persistent | mlg scratch | mlg total | "
-          "driver count | PyTorch peak (GiB) | PyTorch reserved (GiB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "driver count | PyTorch peak (GiB) | PyTorch reserved (GiB) | "
+          "PyTorch saved activations (GiB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for n in names:
         m, t = results[n]["mlg"], results[n].get("pytorch", {})
         if "error" not in m and m["step_ms"] is None:
             m["error"] = "mlg-run printed no device time"
         if "error" in m:
-            print(f"| {n} | error: {m['error']} | | | | | | | | | | |")
+            print(f"| {n} | error: {m['error']} | | | | | | | | | | | |")
             continue
         ms = t.get("step_ms") if isinstance(t, dict) else None
         ratio = "not measured"
@@ -124,7 +125,8 @@ def main():
               f"{ratio} | {m['arena']} | {m['persistent']} | {m['scratch']} | "
               f"{m['total']} | {m['driver_in_use']} | "
               f"{t.get('peak_GiB', 'not measured')} | "
-              f"{t.get('reserved_GiB', 'not measured')} |")
+              f"{t.get('reserved_GiB', 'not measured')} | "
+              f"{t.get('saved_GiB', 'not measured')} |")
     if ratios:
         geo = 1.0
         for r in ratios:
