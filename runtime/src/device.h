@@ -53,8 +53,11 @@ public:
   }
   /// Enqueues step `index` on its stream, after the events it waits for;
   /// records its event after it. Its tensors point into device memory (or
-  /// the host pool, for offload and prefetch steps).
-  virtual Status runStep(size_t index, cpu::KernelCall &call) = 0;
+  /// the host pool, for offload and prefetch steps). With `poison`, the
+  /// arena ranges the step releases and its workspace (at `arena`) are
+  /// filled with 0xFF bytes on its stream before its event is recorded.
+  virtual Status runStep(size_t index, cpu::KernelCall &call, bool poison,
+                         uint8_t *arena) = 0;
   /// Enqueues run `runIndex` of every step: `enqueueSteps` calls runStep for
   /// each, with the same tensors every run. Where `replayable`, a device may
   /// record the steps' work once (after a first run that settles its caches)

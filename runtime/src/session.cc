@@ -525,17 +525,9 @@ Status Session::runOnDevice() {
     inputOnDevice_[i] = true;
   }
   auto enqueueSteps = [&]() -> Status {
-    for (size_t i = 0; i < calls_.size(); ++i) {
-      const StepInfo &step = p.steps[i];
-      MLG_RT_RETURN_IF_ERROR(device_->runStep(i, bindStep(i)));
-      if (options_.poison) {
-        for (auto [offset, bytes] : step.release)
-          MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + offset, 0xff, bytes));
-        if (step.hasWorkspace)
-          MLG_RT_RETURN_IF_ERROR(device_->fill(arena_ + step.workspaceOffset,
-                                               0xff, step.workspaceBytes));
-      }
-    }
+    for (size_t i = 0; i < calls_.size(); ++i)
+      MLG_RT_RETURN_IF_ERROR(
+          device_->runStep(i, bindStep(i), options_.poison, arena_));
     return Status();
   };
   bool replayable = options_.cuda.graphs && !options_.poison &&

@@ -284,7 +284,8 @@ public:
     return Status();
   }
 
-  Status runStep(size_t index, cpu::KernelCall &call) override {
+  Status runStep(size_t index, cpu::KernelCall &call, bool poison,
+                 uint8_t *arena) override {
     const StepInfo &step = program_->steps[index];
     Context &c = context(step.stream);
     for (uint32_t e : step.waitEvents)
@@ -296,6 +297,15 @@ public:
       MLG_RT_RETURN_IF_ERROR(kernels_[index]->run(call, c));
       MLG_CUDA_RETURN(cudaEventRecord(events_[2 * index + 1], c.stream));
       recorded_ = true;
+    }
+    // Before the event: a step that waits for it may write these bytes.
+    if (poison) {
+      for (auto [offset, bytes] : step.release)
+        if (bytes)
+          MLG_CUDA_RETURN(cudaMemsetAsync(arena + offset, 0xff, bytes, c.stream));
+      if (step.hasWorkspace && step.workspaceBytes)
+        MLG_CUDA_RETURN(cudaMemsetAsync(arena + step.workspaceOffset, 0xff,
+                                        step.workspaceBytes, c.stream));
     }
     if (step.recordEvent >= 0)
       MLG_CUDA_RETURN(

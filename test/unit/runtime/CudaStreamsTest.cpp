@@ -58,6 +58,7 @@ std::shared_ptr<Program> offloadProgram(int64_t n) {
   step("relu", {x}, y, 0, {}, 0);
   step("sigmoid", {x}, a, 1, {}, 3);
   step("offload", {y}, h, 1, {0}, 1);
+  p->steps.back().release = {{uint64_t(bytes), uint64_t(bytes)}};
   step("neg", {x}, y, 0, {1}, -1); // over relu(x)'s bytes, once copied out
   step("prefetch", {h}, z, 2, {1}, 2);
   step("add", {z, y}, z, 0, {2}, -1);
@@ -69,9 +70,10 @@ std::shared_ptr<Program> offloadProgram(int64_t n) {
 
 std::vector<float> runProgram(std::shared_ptr<const Program> program,
                               Backend backend, const std::vector<float> &x,
-                              int runs) {
+                              int runs, bool poison = false) {
   SessionOptions options;
   options.backend = backend;
+  options.poison = poison;
   std::unique_ptr<Session> session;
   Status s = Session::create(program, options, &session);
   EXPECT_TRUE(s.ok()) << s.message();
@@ -98,12 +100,19 @@ TEST_F(CudaStreams, OffloadAndPrefetchOrderedByEvents) {
   std::vector<float> cpu = runProgram(program, Backend::Cpu, x, 1);
   // Run 1 plain, run 2 recorded as a CUDA graph, run 3 replayed.
   std::vector<float> gpu = runProgram(program, Backend::Cuda, x, 3);
+  // Poisoning fills what each step releases on its stream before its event:
+  // relu(x)'s bytes once copied out, before -x is written over them.
+  std::vector<float> poisoned =
+      runProgram(program, Backend::Cuda, x, 2, /*poison=*/true);
   ASSERT_EQ(cpu.size(), size_t(n));
   ASSERT_EQ(gpu.size(), size_t(n));
+  ASSERT_EQ(poisoned.size(), size_t(n));
   for (int64_t i = 0; i < n; ++i) {
     float expect = std::max(x[i], 0.0f) - x[i] + 1 / (1 + std::exp(-x[i]));
     ASSERT_NEAR(cpu[i], expect, 1e-6) << "CPU element " << i;
     ASSERT_NEAR(gpu[i], cpu[i], 1e-6) << "GPU element " << i;
+    ASSERT_NEAR(poisoned[i], cpu[i], 1e-6) << "GPU element " << i
+                                           << " with poisoning";
   }
 }
 

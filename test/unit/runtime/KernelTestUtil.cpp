@@ -135,7 +135,7 @@ Status KernelHarness::runOn(Device &device, uint64_t runIndex) {
     call.workspace = static_cast<uint8_t *>(workspace);
     call.runIndex = runIndex;
     s = device.runSteps(runIndex, false,
-                        [&] { return device.runStep(0, call); });
+                        [&] { return device.runStep(0, call, false, nullptr); });
   }
   if (s.ok())
     s = device.synchronize();
