@@ -93,34 +93,39 @@ LogicalResult ProgramOp::verifyRegions() {
   return success();
 }
 
-LogicalResult HostBufferOp::verify() {
-  int64_t offset = getOffset();
-  std::optional<int64_t> bytes = bytesOf(getType());
+/// A buffer of `type` at `offset` lies inside its pool: the program's
+/// arena or host pool (`poolSize` gives its bytes), named `what` and `pool`
+/// in messages.
+static LogicalResult
+verifyInPool(Operation *op, int64_t offset, Type type, StringRef what,
+             StringRef pool,
+             llvm::function_ref<int64_t(ProgramOp)> poolSize) {
+  std::optional<int64_t> bytes = bytesOf(type);
   if (offset < 0 || !bytes)
-    return emitOpError("needs a non-negative offset and a sized buffer");
-  if (auto program = (*this)->getParentOfType<ProgramOp>()) {
-    int64_t pool = static_cast<int64_t>(program.getHostSize().value_or(0));
-    if (offset > pool || *bytes > pool - offset)
-      return emitOpError("host buffer [")
-             << offset << ", " << offset + *bytes
-             << ") lies outside the host pool of " << pool << " bytes";
+    return op->emitOpError("needs a non-negative offset and a sized buffer");
+  if (auto program = op->getParentOfType<ProgramOp>()) {
+    int64_t size = poolSize(program);
+    if (offset > size || *bytes > size - offset)
+      return op->emitOpError(what)
+             << " [" << offset << ", " << offset + *bytes
+             << ") lies outside the " << pool << " of " << size << " bytes";
   }
   return success();
 }
 
+LogicalResult HostBufferOp::verify() {
+  return verifyInPool(*this, getOffset(), getType(), "host buffer",
+                      "host pool", [](ProgramOp program) {
+                        return static_cast<int64_t>(
+                            program.getHostSize().value_or(0));
+                      });
+}
+
 LogicalResult BufferOp::verify() {
-  int64_t offset = getOffset();
-  std::optional<int64_t> bytes = bytesOf(getType());
-  if (offset < 0 || !bytes)
-    return emitOpError("needs a non-negative offset and a sized buffer");
-  if (auto program = (*this)->getParentOfType<ProgramOp>()) {
-    int64_t arena = program.getArenaSize();
-    if (offset > arena || *bytes > arena - offset)
-      return emitOpError("buffer [")
-             << offset << ", " << offset + *bytes
-             << ") lies outside the arena of " << arena << " bytes";
-  }
-  return success();
+  return verifyInPool(*this, getOffset(), getType(), "buffer", "arena",
+                      [](ProgramOp program) {
+                        return static_cast<int64_t>(program.getArenaSize());
+                      });
 }
 
 LogicalResult ConstantOp::verify() {

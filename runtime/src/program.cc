@@ -197,14 +197,21 @@ static Status validate(const pb::Program &in, Program &p) {
     MLG_RT_RETURN_IF_ERROR(
         checkedSizes(info.shape, info.dtype, &info.numel, &info.bytes)
             .withContext(what));
+    // A view of the arena or the host pool lies inside it.
+    auto place = [&](TensorInfo::Storage storage, uint64_t offset,
+                     uint64_t poolBytes, const char *pool) -> Status {
+      info.storage = storage;
+      info.offset = offset;
+      if (!inArena(offset, info.bytes, poolBytes))
+        return Status::errorf(what, " [", offset, ", +", info.bytes,
+                              ") lies outside the ", pool, " of ", poolBytes,
+                              " bytes");
+      return Status();
+    };
     switch (t.storage_case()) {
     case pb::Tensor::kArenaOffset:
-      info.storage = TensorInfo::Storage::Arena;
-      info.offset = t.arena_offset();
-      if (!inArena(info.offset, info.bytes, p.arenaBytes))
-        return Status::errorf(what, " [", info.offset, ", +", info.bytes,
-                              ") lies outside the arena of ", p.arenaBytes,
-                              " bytes");
+      MLG_RT_RETURN_IF_ERROR(place(TensorInfo::Storage::Arena,
+                                   t.arena_offset(), p.arenaBytes, "arena"));
       break;
     case pb::Tensor::kPersistent: {
       info.storage = TensorInfo::Storage::Persistent;
@@ -230,12 +237,8 @@ static Status validate(const pb::Program &in, Program &p) {
       break;
     }
     case pb::Tensor::kHostOffset:
-      info.storage = TensorInfo::Storage::Host;
-      info.offset = t.host_offset();
-      if (!inArena(info.offset, info.bytes, p.hostBytes))
-        return Status::errorf(what, " [", info.offset, ", +", info.bytes,
-                              ") lies outside the host pool of ", p.hostBytes,
-                              " bytes");
+      MLG_RT_RETURN_IF_ERROR(place(TensorInfo::Storage::Host, t.host_offset(),
+                                   p.hostBytes, "host pool"));
       break;
     default:
       return Status::errorf(what, " has no storage");

@@ -54,14 +54,9 @@ def main():
     variant("huge-host-pool", lambda p: setattr(p, "host_bytes", 1 << 60))
     variant("missing-event", lambda p: p.steps[prefetch].wait_events.append(7))
 
-    for name in sorted(os.listdir(out)):
-        r = subprocess.run([mlg_run, "run", os.path.join(out, name), "--random-inputs"],
-                           capture_output=True, text=True, timeout=60)
-        if r.returncode < 0:
-            print(f"{name}: CRASHED (signal {-r.returncode})")
-        else:
-            first = (r.stderr.splitlines() or [""])[0].replace(out + "/", "")
-            print(f"{name}: exit {r.returncode}: {first}")
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "Inputs"))
+    from run_programs import run_each  # noqa: E402
+    run_each(mlg_run, out)
 
 
 if __name__ == "__main__":

@@ -49,12 +49,7 @@ inline double cudaTestTolerance(DType t) {
 
 inline std::vector<double> cudaTestValues(int64_t n, uint32_t seed,
                                           double lo = -1, double hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<double> v(static_cast<size_t>(n));
-  for (double &x : v)
-    x = dist(rng);
-  return v;
+  return uniformValues(n, seed, lo, hi);
 }
 
 /// Builds the same step twice (by `setup`), runs one on the CPU and one on

@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,18 @@ inline double wrapTo(DType t, uint64_t v) {
   default:
     return double(v);
   }
+}
+
+/// `n` values drawn uniformly from [lo, hi) by a generator seeded with
+/// `seed`.
+inline std::vector<double> uniformValues(int64_t n, uint32_t seed,
+                                         double lo = -1, double hi = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (double &x : v)
+    x = dist(rng);
+  return v;
 }
 
 class KernelHarness {

@@ -399,12 +399,7 @@ namespace {
 TEST(RecurrentKernels, LstmCellProjectedMatchesPlain) {
   const int64_t N = 3, I = 5, H = 4, G = 4 * H;
   auto values = [](int64_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(-1, 1);
-    std::vector<double> v(static_cast<size_t>(n));
-    for (double &e : v)
-      e = dist(rng);
-    return v;
+    return uniformValues(n, seed);
   };
   auto x = values(N * I, 1), h0 = values(N * H, 2), c0 = values(N * H, 3),
        w = values(G * I, 4), r = values(G * H, 5), b = values(2 * G, 6),

@@ -14,7 +14,6 @@ killed by a signal prints "NAME: CRASHED".
 """
 import os
 import struct
-import subprocess
 import sys
 import zlib
 
@@ -59,14 +58,9 @@ def main():
     write("huge-arena.mlgp", header(big) + big)
 
     if len(sys.argv) > 3:
-        for name in sorted(os.listdir(out)):
-            r = subprocess.run([sys.argv[3], "run", os.path.join(out, name), "--random-inputs"],
-                               capture_output=True, text=True, timeout=120)
-            if r.returncode < 0:
-                print(f"{name}: CRASHED (signal {-r.returncode})")
-            else:
-                first = (r.stderr.splitlines() or [""])[0].replace(out + "/", "")
-                print(f"{name}: exit {r.returncode}: {first}")
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "Inputs"))
+        from run_programs import run_each  # noqa: E402
+        run_each(sys.argv[3], out)
 
 
 if __name__ == "__main__":
