@@ -265,6 +265,7 @@ Status Session::profileJson(std::string *out) {
   for (size_t i = 0; i < ms->size(); ++i)
     j += std::string(i ? ",\n " : "\n ") + "{\"index\": " + std::to_string(i) +
          ", \"kernel\": " + quoted(p.steps[i].kernel) +
+         ", \"stream\": " + std::to_string(p.steps[i].stream) +
          ", \"name\": " + quoted(p.steps[i].name) +
          ", \"ms\": " + std::to_string((*ms)[i] / runs) + "}";
   *out = j + "]}\n";

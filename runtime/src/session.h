@@ -83,11 +83,11 @@ public:
   Status readOutput(size_t index, void *data, size_t bytes) const;
 
   MemoryStats memory() const { return program_->memory(); }
-  /// With SessionOptions::profile: every step's kernel, name and mean time
-  /// over the runs so far (device time between events on a device, host
-  /// time on the CPU) as JSON, for the cost model and for people. On a
-  /// device the first run (which also chooses algorithms) is left out once
-  /// there are later ones.
+  /// With SessionOptions::profile: every step's kernel, stream, name and
+  /// mean time over the runs so far (device time between events on a
+  /// device, host time on the CPU) as JSON, for the cost model and for
+  /// people. On a device the first run (which also chooses algorithms) is
+  /// left out once there are later ones.
   Status profileJson(std::string *out);
   /// On a device: the last run's device time, from before its first step
   /// to after its last (CUDA events), without copying inputs in.
