@@ -130,10 +130,16 @@ def FoldGradientSums : Pass<"mlg-fold-gradient-sums", "mlir::func::FuncOp"> {
     accumulator (`accumulate_w`, `accumulate_r`, `accumulate_b`): the
     backward's products add into the running sum, written in place, instead
     of writing this step's gradient and adding it in a second pass over
-    memory. The sums are the same up to rounding.
+    memory. Then, where a chain of projected cells (`projected`: their
+    input was multiplied by W for the whole sequence at once) accumulates R's
+    gradient step by step, that sum becomes one mlg.gemm of the stacked
+    pre-activation gradients by the stacked previous hidden states, and the
+    cells give no dR. The sums are the same up to rounding.
   }];
   let statistics = [
     Statistic<"numFolded", "folded", "Gradient sums folded into products">,
+    Statistic<"numBatched", "batched",
+              "Recurrent weight gradients made one product over a sequence">,
   ];
 }
 

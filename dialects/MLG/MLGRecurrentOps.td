@@ -81,7 +81,9 @@ def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
 
     With `projected` (the cell's), `x` is absent: `dx` is the
     pre-activations' gradients `[N, 4H]` themselves (no workspace) and `dW`
-    is absent.
+    is absent; `dR` may be absent too, where the training step computes R's
+    gradient for the whole sequence in one product of the stacked `dx` and
+    `h_prev` (`-mlg-fold-gradient-sums`).
 
     With `accumulate_w`, `accumulate_r`, `accumulate_b` (gradients summed
     so far, of dW's, dR's and dB's types; each only where that result is

@@ -15,8 +15,21 @@
 //   %s3, ... = mlg.lstm_cell_backward ... accumulate_w %s4
 //   %s2, ... = mlg.lstm_cell_backward ... accumulate_w %s3
 //
+// Then the recurrent weight's gradient of projected cells (whose input
+// weights' gradient is one product over the sequence already) becomes one
+// product too: a chain of accumulate_r over K steps, each adding
+// dz_t^T h_prev_t (a [4H, N] by [N, H] product), is the stacked dz's by the
+// stacked h_prev's,
+//
+//   %dz = mlg.stack %dx_K, ..., %dx_1       // [K, N, 4H]
+//   %hp = mlg.stack %h_K-1, ..., %h_0       // [K, N, H]
+//   %dR = mlg.gemm %dz', %hp' {recurrent, trans_a = true}   // [4H, H]
+//
+// (plus whatever the chain started from), and the cells give no dR.
+//
 //===----------------------------------------------------------------------===//
 
+#include "mlg/Dialect/MLG/GradientUtils.h"
 #include "mlg/Dialect/MLG/MLGOps.h"
 #include "mlg/Passes/Passes.h"
 
@@ -54,6 +67,80 @@ std::pair<AddOp, Value> soleSum(Operation *op, Value result) {
   return {add, other};
 }
 
+/// The projected backward op whose dR `acc` is, on the same R as `op`.
+LSTMCellBackwardOp projectedSource(Value acc, LSTMCellBackwardOp op) {
+  auto prev = acc ? acc.getDefiningOp<LSTMCellBackwardOp>() : nullptr;
+  if (!prev || !prev.getProjected() || prev.getDR() != acc ||
+      prev.getR() != op.getR() || !acc.hasOneUse())
+    return nullptr;
+  return prev;
+}
+
+/// Replaces the accumulate_r chain ending at `last` (at least two projected
+/// cells) by one product over the stacked dz's and h_prev's. Returns
+/// whether it did.
+bool batchRecurrentGradient(LSTMCellBackwardOp last) {
+  SmallVector<LSTMCellBackwardOp> chain = {last};
+  while (LSTMCellBackwardOp prev = projectedSource(chain.back().getDRAcc(),
+                                                   chain.back()))
+    chain.push_back(prev);
+  if (chain.size() < 2)
+    return false;
+  // chain: last first. The product comes after the last; the stacks read
+  // values all defined by then.
+  OpBuilder b(last->getContext());
+  b.setInsertionPointAfter(last);
+  Location loc = last.getLoc();
+  SmallVector<Value> dzs, hs;
+  for (LSTMCellBackwardOp op : chain) {
+    dzs.push_back(op.getDx());
+    hs.push_back(op.getHPrev());
+  }
+  auto dzType = cast<RankedTensorType>(dzs[0].getType());
+  auto hType = cast<RankedTensorType>(hs[0].getType());
+  int64_t k = int64_t(chain.size()), n = dzType.getDimSize(0),
+          g = dzType.getDimSize(1), h = hType.getDimSize(1);
+  Value dz = StackOp::create(b, loc, dzType.clone({k, n, g}), dzs);
+  Value hp = StackOp::create(b, loc, hType.clone({k, n, h}), hs);
+  Value dR = GemmOp::create(b, loc, reshapeTo(b, loc, dz, {k * n, g}),
+                            reshapeTo(b, loc, hp, {k * n, h}), Value(),
+                            b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),
+                            b.getBoolAttr(true), b.getBoolAttr(false),
+                            b.getUnitAttr());
+  if (Value start = chain.back().getDRAcc())
+    dR = AddOp::create(b, loc, dR, start);
+  last.getDR().replaceAllUsesWith(dR);
+  // Each cell again without dR or its accumulator.
+  for (LSTMCellBackwardOp op : chain) {
+    OpBuilder at(op);
+    SmallVector<Type> types;
+    for (Value r : op->getResults())
+      if (r != op.getDR())
+        types.push_back(r.getType());
+    auto segments = llvm::to_vector(
+        op->getAttrOfType<DenseI32ArrayAttr>("resultSegmentSizes")
+            .asArrayRef());
+    segments[4] = 0; // dR
+    auto without = LSTMCellBackwardOp::create(
+        at, op.getLoc(), types, op.getDh(), op.getDc(), op.getX(),
+        op.getHPrev(), op.getCPrev(), op.getC(), op.getGates(), op.getW(),
+        op.getR(), op.getP(), op.getDWAcc(), Value(), op.getDBAcc(),
+        op.getClipAttr(), op.getInputForgetAttr(), op.getProjectedAttr());
+    without->setAttr("resultSegmentSizes", at.getDenseI32ArrayAttr(segments));
+    unsigned next = 0;
+    for (Value r : op->getResults())
+      if (r != op.getDR())
+        r.replaceAllUsesWith(without->getResult(next++));
+  }
+  // Erase from the first in program order (the chain's end) so that each
+  // dR, read only by the next cell's accumulate_r, has no reader left.
+  for (LSTMCellBackwardOp op : chain)
+    op.getDR().dropAllUses();
+  for (LSTMCellBackwardOp op : chain)
+    op.erase();
+  return true;
+}
+
 struct FoldGradientSumsPass
     : mlg::impl::FoldGradientSumsBase<FoldGradientSumsPass> {
   void runOnOperation() override {
@@ -89,6 +176,22 @@ struct FoldGradientSumsPass
       op->replaceAllUsesWith(folded->getResults());
       op.erase();
     }
+    // Chains of projected cells' recurrent gradients, each found from its
+    // end: the cell whose dR no other projected cell accumulates into.
+    SmallVector<LSTMCellBackwardOp> ends;
+    getOperation().walk([&](LSTMCellBackwardOp op) {
+      if (!op.getProjected() || !op.getDR() || !op.getDRAcc())
+        return;
+      bool accumulated = llvm::any_of(op.getDR().getUsers(), [&](Operation *u) {
+        auto next = dyn_cast<LSTMCellBackwardOp>(u);
+        return next && next.getDRAcc() == op.getDR() &&
+               projectedSource(op.getDR(), next);
+      });
+      if (!accumulated)
+        ends.push_back(op);
+    });
+    for (LSTMCellBackwardOp end : ends)
+      numBatched += batchRecurrentGradient(end);
   }
 };
 

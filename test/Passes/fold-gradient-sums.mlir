@@ -36,3 +36,28 @@ func.func @kept(%dh: tensor<2x2xf32>, %x: tensor<2x4xf32>, %c: tensor<2x2xf32>, 
   %later = mlg.add %a#2, %a#2 : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
   return %sw, %a#1, %later : tensor<8x4xf32>, tensor<8x4xf32>, tensor<16xf32>
 }
+
+// -----
+
+// Projected cells (their input already multiplied by W for the sequence):
+// R's gradient, summed over the steps, becomes one product of the stacked
+// dx's (the pre-activation gradients) by the stacked h_prev's, paired step
+// by step; the cells give no dR.
+// CHECK-LABEL: func.func @projected_chain
+// CHECK:      %[[DX3:[a-z0-9_]+]], %[[DH:[a-z0-9_]+]], %[[DC:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %arg0 h_prev %arg2 {{.*}}resultSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>
+// CHECK:      %[[DX2:[a-z0-9_]+]], %{{.*}}, %{{.*}} = mlg.lstm_cell_backward dh %[[DH]] dc %[[DC]] h_prev %arg1
+// CHECK-NOT:  accumulate_r
+// CHECK-SAME: resultSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>
+// CHECK-DAG:  %[[DZ:.*]] = mlg.stack %[[DX2]], %[[DX3]] : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x2x8xf32>
+// CHECK-DAG:  %[[HP:.*]] = mlg.stack %arg1, %arg2 : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
+// CHECK-DAG:  %[[DZF:.*]] = mlg.reshape %[[DZ]] : tensor<2x2x8xf32> to tensor<4x8xf32>
+// CHECK-DAG:  %[[HPF:.*]] = mlg.reshape %[[HP]] : tensor<2x2x2xf32> to tensor<4x2xf32>
+// CHECK:      %[[DR:.*]] = mlg.gemm %[[DZF]], %[[HPF]] {{{.*}}recurrent, trans_a = true, trans_b = false}
+// CHECK-NOT:  mlg.add
+// CHECK:      return %[[DR]], %[[DX3]], %[[DX2]]
+func.func @projected_chain(%dh3: tensor<2x2xf32>, %h1: tensor<2x2xf32>, %h2: tensor<2x2xf32>, %c1: tensor<2x2xf32>, %c2: tensor<2x2xf32>, %c3: tensor<2x2xf32>, %g2: tensor<2x8xf32>, %g3: tensor<2x8xf32>, %w: tensor<8x4xf32>, %r: tensor<8x2xf32>) -> (tensor<8x2xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+  %a:4 = mlg.lstm_cell_backward dh %dh3 h_prev %h2 c_prev %c2 c %c3 gates %g3 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> (tensor<2x8xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<8x2xf32>)
+  %b:4 = mlg.lstm_cell_backward dh %a#1 dc %a#2 h_prev %h1 c_prev %c1 c %c2 gates %g2 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> (tensor<2x8xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<8x2xf32>)
+  %s = mlg.add %a#3, %b#3 : (tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<8x2xf32>
+  return %s, %a#0, %b#0 : tensor<8x2xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+}

@@ -604,7 +604,10 @@ Status readBackwardConfig(const KernelCall &c, CellConfig *k) {
   // A gradient exists exactly for what the forward had.
   bool hasH = k->input(c, kBackH), hasC = k->input(c, kBackC),
        hasP = k->input(c, kBackP);
-  if (bool(k->output(c, kDhPrev)) != hasH || bool(k->output(c, kDR)) != hasH ||
+  // Projected, dR may be left to one product over the sequence.
+  bool dROk = bool(k->output(c, kDR)) == hasH ||
+              (projected && !k->output(c, kDR));
+  if (bool(k->output(c, kDhPrev)) != hasH || !dROk ||
       bool(k->output(c, kDcPrev)) != hasC || bool(k->output(c, kDP)) != hasP)
     return c.error("dh_prev and dR need h_prev, dc_prev needs c_prev, dP "
                    "needs P");
@@ -712,9 +715,11 @@ Status runLstmCellBackward(KernelCall &c) {
       if (hPrev) {
         gemm(false, false, N, H, G, C(1), dz, G, in(kBackR), H, C(0),
              out(kDhPrev), H, naive);
-        C betaR = accumulated(kAccR, out(kDR), G * H);
-        gemm(true, false, G, H, N, C(1), dz, G, hPrev, H, betaR, out(kDR), H,
-             naive);
+        if (out(kDR)) {
+          C betaR = accumulated(kAccR, out(kDR), G * H);
+          gemm(true, false, G, H, N, C(1), dz, G, hPrev, H, betaR, out(kDR),
+               H, naive);
+        }
       }
       // B holds W's and R's biases, which act alike.
       if (C *db = out(kDB)) {

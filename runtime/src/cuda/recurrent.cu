@@ -256,10 +256,12 @@ template <typename C> Status backwardOf(cpu::KernelCall &c, Context &ctx) {
     MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, false, false, N, H, G, 1.0, dz, G,
                                 ptr(kBackR), H, 0.0, res(kDhPrev), H,
                                 ctx.tf32Convolutions));
-    MLG_RT_RETURN_IF_ERROR(accumulated(kAccR, res(kDR), G * H, &betaR));
-    MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, H, N, 1.0, dz, G,
-                                hPrev, H, betaR, res(kDR), H,
-                                ctx.tf32Convolutions));
+    if (res(kDR)) {
+      MLG_RT_RETURN_IF_ERROR(accumulated(kAccR, res(kDR), G * H, &betaR));
+      MLG_RT_RETURN_IF_ERROR(gemm(c, ctx, true, false, G, H, N, 1.0, dz, G,
+                                  hPrev, H, betaR, res(kDR), H,
+                                  ctx.tf32Convolutions));
+    }
   }
   if (res(kDB) || res(kDP)) {
     biasPeepholeGrads<C><<<blocksFor(G, kThreads, ctx), kThreads, 0,

@@ -656,6 +656,9 @@ TEST_F(CudaNN, LstmCellProjectedAndItsBackward) {
     KernelHarness f("lstm_cell");
     forward(f);
     ASSERT_TRUE(f.run().ok());
+    // With dR (accumulated), and without (left to one product over the
+    // sequence).
+    for (int64_t withR : {1, 0})
     expectSameOnGpu(*device_, "lstm_cell_backward", [&](KernelHarness &h) {
       h.input(t, {N, H}, cudaTestValues(N * H, 96));
       h.input(t, {N, H}, cudaTestValues(N * H, 97));
@@ -665,17 +668,19 @@ TEST_F(CudaNN, LstmCellProjectedAndItsBackward) {
       h.input(t, {N, G}, f.outputAs<double>(2));
       h.input(t, {G, I}, w);
       h.input(t, {G, H}, r);
-      h.input(t, {G, H}, cudaTestValues(G * H, 98)); // accumulate_r
+      if (withR)
+        h.input(t, {G, H}, cudaTestValues(G * H, 98)); // accumulate_r
       h.output(t, {N, G});
       h.output(t, {N, H});
       h.output(t, {N, H});
-      h.output(t, {G, H});
+      if (withR)
+        h.output(t, {G, H});
       h.output(t, {2 * G});
       h.attrs().set("operandSegmentSizes",
-                    std::vector<int64_t>{1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1,
-                                         0});
+                    std::vector<int64_t>{1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0,
+                                         withR, 0});
       h.attrs().set("resultSegmentSizes",
-                    std::vector<int64_t>{1, 1, 1, 0, 1, 1, 0});
+                    std::vector<int64_t>{1, 1, 1, 0, withR, 1, 0});
       h.attrs().set("input_forget", false);
       h.attrs().set("projected", true);
     }, tolerance);
