@@ -45,6 +45,18 @@ if [[ -f "$models/resnet18-train.onnx" ]]; then
     -o "$out/programs/resnet18_grads.mlgp"
   rm "$out/programs/resnet18_grads.rt.mlir"
 fi
+# The LSTM's training step (batched input projections, projected cells, one
+# product for each weight's gradient over the sequence) at sequence 50 and
+# batch 8, returning the loss and every gradient.
+if [[ -f "$models/lstm.onnx" ]]; then
+  "$build/bin/mlg-opt" "$models/lstm.onnx" --input-shape=input:50x8 \
+    --mlg-build-training-step="optimizer=none return-gradients=true" \
+    --mlg-dead-node-elim --mlg-fold-gradient-sums --mlg-lower-pipeline \
+    -o "$out/programs/lstm_grads.rt.mlir"
+  "$build/bin/mlg-translate" --mlg-to-program "$out/programs/lstm_grads.rt.mlir" \
+    -o "$out/programs/lstm_grads.mlgp"
+  rm "$out/programs/lstm_grads.rt.mlir"
+fi
 # The same in float64, where the backends must agree to rounding.
 f64="$build/models/resnet18-f64-train.onnx"
 if [[ ! -f "$f64" ]]; then

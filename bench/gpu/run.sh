@@ -2,11 +2,11 @@
 # Runs on a GPU machine, from the repository root, with the folder that
 # bench/gpu/bundle.sh made (default .gpu/): prints the GPU and cuDNN, then
 # runs the CUDA kernels' GoogleTests against the CPU backend, a small CNN's
-# training steps and ResNet-18's gradients on both backends. With `bench`
-# as the second argument (a bundle made with MLG_BENCH=1), runs
-# compare_pytorch.py instead (its JSON into $OUT, or /tmp); with `sanitize`,
-# runs ResNet-18's training step (batch 8) under compute-sanitizer's
-# memcheck. Uses PyTorch's cuBLAS and cuDNN.
+# training steps, and ResNet-18's and the LSTM's gradients on both
+# backends. With `bench` as the second argument (a bundle made with
+# MLG_BENCH=1), runs compare_pytorch.py instead (its JSON into $OUT, or
+# /tmp); with `sanitize`, runs ResNet-18's training step (batch 8) under
+# compute-sanitizer's memcheck. Uses PyTorch's cuBLAS and cuDNN.
 #
 #   bash bench/gpu/run.sh .gpu [bench [--models a,b] [--steps N] | sanitize]
 set -uo pipefail
@@ -33,17 +33,21 @@ echo "== CUDA kernels against the CPU backend"
 echo "== small_cnn: 3 training steps, CPU and GPU"
 "$py" "$bundle/cuda_vs_cpu.py" "$bundle/bin/mlg-run" "$bundle/programs/small_cnn.mlgp" \
   "$bundle/programs/small_cnn.onnx" /tmp/cuda_vs_cpu 3
-for prog in resnet18_f64_grads resnet18_grads; do
+for prog in resnet18_f64_grads resnet18_grads lstm_grads; do
   [[ -f "$bundle/programs/$prog.mlgp" ]] || continue
-  echo "== $prog: ResNet-18's training step (batch 8, 224x224), loss and every gradient, CPU and GPU"
+  echo "== $prog: the training step's loss and every gradient, CPU and GPU"
+  range=1000
+  [[ $prog == lstm_grads ]] && range=10000  # the LSTM's vocabulary
   for b in cpu cuda; do
     "$bundle/bin/mlg-run" run "$bundle/programs/$prog.mlgp" --seed=3 \
-      --random-inputs=5 --int-range=1000 --backend=$b --runs=3 \
+      --random-inputs=5 --int-range=$range --backend=$b --runs=3 \
       --output-dir=/tmp/$prog-$b | grep -E "^ran|^device"
   done
   # float64 must agree to rounding; float32 with TF32 convolutions is shown,
-  # not judged (ReLUs near zero flip).
+  # not judged (ReLUs near zero flip); the LSTM (no ReLU, TF32 products)
+  # within 2e-2.
   tol=1e-9
   [[ $prog == resnet18_grads ]] && tol=1
+  [[ $prog == lstm_grads ]] && tol=2e-2
   "$py" "$bundle/compare_outputs.py" /tmp/$prog-cpu /tmp/$prog-cuda $tol
 done
