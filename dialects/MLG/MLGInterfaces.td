@@ -26,6 +26,23 @@ def MLG_WorkspaceOpInterface : OpInterface<"WorkspaceOpInterface"> {
   ];
 }
 
+def MLG_CostOpInterface : OpInterface<"CostOpInterface"> {
+  let cppNamespace = "::mlg";
+  let description = [{
+    An op whose work is matrix products (convolutions and their gradients,
+    Gemm, MatMul, the LSTM's cells): its floating-point operations, which
+    the cost model (`mlg/Passes/Analysis/CostModel.h`) turns into time at a
+    device's matrix throughput. Every other op counts one operation per
+    result element at the device's vector throughput; all ops move their
+    operands' and results' bytes.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Floating-point operations of one execution (a multiply-add counts two).",
+      "double", "getFlops">,
+  ];
+}
+
 // An op whose first result can be written over an operand of the same shape
 // and size that has no later use (in-place reuse): elementwise ops, and
 // batch norm and dropout, whose first result is elementwise in their input.

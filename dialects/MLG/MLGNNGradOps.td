@@ -22,7 +22,8 @@ include "MLGBase.td"
 // shapes gives `output_grad`'s.
 
 def MLG_ConvBackwardDataOp : MLG_Op<"conv_backward_data", [
-    Pure, DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>]> {
+    Pure, DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>,
+    DeclareOpInterfaceMethods<MLG_CostOpInterface>]> {
   let summary = "gradient of a convolution with respect to its input";
   let description = [{
     The transposed convolution of `output_grad` `[N, M, out...]` with the
@@ -46,7 +47,8 @@ def MLG_ConvBackwardDataOp : MLG_Op<"conv_backward_data", [
 }
 
 def MLG_ConvBackwardFilterOp : MLG_Op<"conv_backward_filter", [
-    Pure, DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>]> {
+    Pure, DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>,
+    DeclareOpInterfaceMethods<MLG_CostOpInterface>]> {
   let summary = "gradient of a convolution with respect to its weight";
   let description = [{
     Correlates `output_grad` `[N, M, out...]` with the forward's `input`

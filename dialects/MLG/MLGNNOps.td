@@ -13,6 +13,7 @@
 include "MLGBase.td"
 
 def MLG_ConvOp : MLG_InferredOp<"conv", [
+    DeclareOpInterfaceMethods<MLG_CostOpInterface>,
     DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>,
     DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
   let summary = "N-d grouped convolution (cross-correlation)";
@@ -164,7 +165,9 @@ def MLG_DropoutOp : MLG_InferredOp<"dropout", [MLG_InPlaceElementwise,
   let hasFolder = 1;
 }
 
-def MLG_GemmOp : MLG_InferredOp<"gemm", [DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
+def MLG_GemmOp : MLG_InferredOp<"gemm", [
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>,
+    DeclareOpInterfaceMethods<MLG_CostOpInterface>]> {
   let summary = "alpha * op(A) * op(B) + beta * C";
   let description = [{
     ONNX Gemm: `A` is `[M, K]` (or `[K, M]` with `trans_a`), `B` is `[K, N]`
@@ -188,7 +191,8 @@ def MLG_GemmOp : MLG_InferredOp<"gemm", [DeclareOpInterfaceMethods<MLG_GradientO
 }
 
 def MLG_MatMulOp : MLG_InferredOp<"matmul", [SameOperandsAndResultElementType,
-                                            DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
+                                            DeclareOpInterfaceMethods<MLG_GradientOpInterface>,
+                                            DeclareOpInterfaceMethods<MLG_CostOpInterface>]> {
   let summary = "NumPy matmul: batched, broadcasting matrix product";
   let description = [{
     ```mlir

@@ -20,7 +20,8 @@ include "MLGBase.td"
 
 def MLG_LSTMCellOp : MLG_InferredOp<"lstm_cell", [
     AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<MLG_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface>,
+    DeclareOpInterfaceMethods<MLG_CostOpInterface>]> {
   let summary = "one time step of one direction of an LSTM";
   let description = [{
     The step of `mlg.lstm` (ONNX LSTM, gate order i, o, f, c, activations
@@ -65,7 +66,8 @@ def MLG_LSTMCellOp : MLG_InferredOp<"lstm_cell", [
 def MLG_LSTMCellBackwardOp : MLG_Op<"lstm_cell_backward", [
     Pure, AttrSizedOperandSegments, AttrSizedResultSegments,
     DeclareOpInterfaceMethods<MLG_WorkspaceOpInterface>,
-    DeclareOpInterfaceMethods<MLG_InPlaceResultsOpInterface>]> {
+    DeclareOpInterfaceMethods<MLG_InPlaceResultsOpInterface>,
+    DeclareOpInterfaceMethods<MLG_CostOpInterface>]> {
   let summary = "gradients of one LSTM step";
   let description = [{
     Given the gradients `dh`, `dc` `[N, H]` of an `mlg.lstm_cell`'s `h` and

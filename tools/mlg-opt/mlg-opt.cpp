@@ -30,6 +30,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace mlg::test {
+void registerTestCostModelPass();
 void registerTestEdgeUseRefPass();
 } // namespace mlg::test
 
@@ -203,6 +204,7 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   mlg::registerAllDialects(registry);
   mlg::registerAllPasses();
+  mlg::test::registerTestCostModelPass();
   mlg::test::registerTestEdgeUseRefPass();
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(

@@ -25,6 +25,7 @@
 
 #include "mlg/Dialect/MLG/MLGOps.h"
 #include "mlg/Dialect/MLGRT/MLGRTOps.h"
+#include "mlg/Passes/Analysis/CostModel.h"
 #include "mlg/Passes/Analysis/EdgeUseRef.h"
 #include "mlg/Passes/Transforms/MemoryPlan.h"
 
@@ -50,15 +51,6 @@ namespace {
 MemRefType memrefOf(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
-}
-
-std::string nameOf(Location loc) {
-  if (auto fused = dyn_cast<FusedLoc>(loc);
-      fused && !fused.getLocations().empty())
-    loc = fused.getLocations().front();
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  return "";
 }
 
 /// Lowers one function into a program placed before it.
@@ -225,7 +217,7 @@ private:
     DenseI64ArrayAttr workspace;
     if (auto ws = getPlannedWorkspace(&op))
       workspace = builder.getDenseI64ArrayAttr({ws->first, ws->second});
-    std::string name = nameOf(loc);
+    std::string name = nodeName(loc);
     DenseI64ArrayAttr release;
     if (!pendingReleases.empty())
       release = builder.getDenseI64ArrayAttr(pendingReleases);
