@@ -3,6 +3,7 @@
 #include "mlg/Passes/Analysis/CostModel.h"
 
 #include "mlg/Dialect/MLG/MLGOps.h"
+#include "mlg/Dialect/MLG/ShapeUtils.h"
 
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -16,11 +17,7 @@ using namespace mlg;
 
 static double bytesOf(Type type) {
   auto shaped = dyn_cast<RankedTensorType>(type);
-  if (!shaped || !shaped.hasStaticShape())
-    return 0;
-  Type e = shaped.getElementType();
-  double elementBytes = e.isInteger(1) ? 1 : double((e.getIntOrFloatBitWidth() + 7) / 8);
-  return double(shaped.getNumElements()) * elementBytes;
+  return shaped ? double(checkedByteSize(shaped).value_or(0)) : 0;
 }
 
 OpCost mlg::estimateCost(Operation *op) {

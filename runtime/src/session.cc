@@ -18,6 +18,11 @@ namespace mlg_rt {
 
 static constexpr uint64_t kArenaAlignment = 256;
 
+/// `bytes` rounded up to the arena's (and host pool's) alignment.
+static uint64_t alignedSize(uint64_t bytes) {
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
 // [2x3x32x32]; [] for a scalar.
 static std::string shapeString(const std::vector<int64_t> &shape) {
   std::string s = "[";
@@ -74,8 +79,7 @@ Status Session::create(std::shared_ptr<const Program> program,
         bytes(p.persistentBytes()), ", constants ", bytes(p.constantBytes()),
         ", host pool ", bytes(p.hostBytes), "; this machine has ",
         bytes(physical), ")");
-  uint64_t arenaSize =
-      (p.arenaBytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  uint64_t arenaSize = alignedSize(p.arenaBytes);
   if (device) {
     void *arena = nullptr;
     MLG_RT_RETURN_IF_ERROR(device->allocate(
@@ -92,8 +96,7 @@ Status Session::create(std::shared_ptr<const Program> program,
     std::memset(s->arena_, options.poison ? 0xff : 0, arenaSize);
   }
   if (p.hostBytes) {
-    uint64_t hostSize = (p.hostBytes + kArenaAlignment - 1) / kArenaAlignment *
-                        kArenaAlignment;
+    uint64_t hostSize = alignedSize(p.hostBytes);
     void *host = nullptr;
     if (device) {
       MLG_RT_RETURN_IF_ERROR(device->allocateHost(hostSize, &host));
