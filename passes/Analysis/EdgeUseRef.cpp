@@ -46,6 +46,106 @@ static int64_t bytesOf(Type type) {
   return shaped ? checkedByteSize(shaped).value_or(0) : 0;
 }
 
+BufferLayout mlg::layoutBuffers(const ScheduleGraph &g) {
+  BufferLayout out;
+  int64_t numSteps = g.steps.size();
+  out.values.resize(g.values.size());
+  // Last uses; returned values are read by the terminator, the last step.
+  for (unsigned v = 0; v < g.values.size(); ++v) {
+    out.values[v].kind = g.values[v].kind;
+    out.values[v].lastUse = std::max(g.values[v].def, 0);
+  }
+  for (int64_t s = 0; s < numSteps; ++s)
+    for (unsigned v : g.steps[s].operands)
+      out.values[v].lastUse = std::max(out.values[v].lastUse, s);
+  // A view keeps what it aliases alive (chains resolve backwards, as a
+  // view's source is defined before it).
+  for (int64_t s = numSteps - 1; s >= 0; --s) {
+    const ScheduleGraph::Step &step = g.steps[s];
+    for (unsigned r : step.results)
+      if (g.values[r].kind == ValueKind::View && !step.operands.empty()) {
+        unsigned src = step.operands.front();
+        out.values[src].lastUse =
+            std::max(out.values[src].lastUse, out.values[r].lastUse);
+      }
+  }
+
+  // Buffers, in schedule order.
+  auto newBuffer = [&](unsigned v) {
+    BufferLayout::Buffer b;
+    b.root = v;
+    b.interval = {std::max(g.values[v].def, 0), out.values[v].lastUse,
+                  g.values[v].bytes};
+    b.values.push_back(v);
+    out.values[v].buffer = out.buffers.size();
+    out.buffers.push_back(std::move(b));
+  };
+  auto join = [&](unsigned v, int buffer) {
+    out.values[v].buffer = buffer;
+    BufferLayout::Buffer &b = out.buffers[buffer];
+    b.values.push_back(v);
+    b.interval.end = std::max(b.interval.end, out.values[v].lastUse);
+  };
+  for (unsigned v = 0; v < g.values.size(); ++v)
+    if (g.values[v].kind == ValueKind::Input)
+      newBuffer(v);
+  for (int64_t s = 0; s < numSteps; ++s) {
+    const ScheduleGraph::Step &step = g.steps[s];
+    for (unsigned pos = 0; pos < step.results.size(); ++pos) {
+      unsigned r = step.results[pos];
+      BufferLayout::ValueFacts &info = out.values[r];
+      if (info.kind == ValueKind::View) {
+        int src = step.operands.empty() ? -1 : int(step.operands.front());
+        if (src >= 0 && out.values[src].buffer >= 0) {
+          join(r, out.values[src].buffer);
+          continue;
+        }
+        info.kind = ValueKind::Result;
+      }
+      if (info.kind != ValueKind::Result)
+        continue;
+      int chosen = -1;
+      for (auto [resultPos, src] : step.inPlace) {
+        if (resultPos != pos || out.values[src].buffer < 0)
+          continue;
+        const BufferLayout::Buffer &b = out.buffers[out.values[src].buffer];
+        bool isArgument =
+            b.root >= 0 && g.values[b.root].kind == ValueKind::Input;
+        if (!isArgument && b.interval.end == s &&
+            b.interval.bytes == g.values[r].bytes) {
+          chosen = out.values[src].buffer;
+          break;
+        }
+      }
+      if (chosen >= 0) {
+        info.kind = ValueKind::InPlace;
+        join(r, chosen);
+        continue;
+      }
+      newBuffer(r);
+    }
+    if (step.workspace > 0) {
+      BufferLayout::Buffer b;
+      b.interval = {s, s, step.workspace};
+      b.workspaceOf = s;
+      out.buffers.push_back(std::move(b));
+    }
+  }
+
+  SmallVector<LiveInterval> intervals;
+  intervals.reserve(out.buffers.size());
+  for (const BufferLayout::Buffer &b : out.buffers)
+    intervals.push_back(b.interval);
+  out.liveBytes = liveBytesPerStep(intervals, numSteps);
+  for (int64_t s = 0; s < numSteps; ++s) {
+    if (out.liveBytes[s] > out.load) {
+      out.load = out.liveBytes[s];
+      out.peakStep = s;
+    }
+  }
+  return out;
+}
+
 EdgeUseRef::EdgeUseRef(Operation *function) {
   if (function->getNumRegions() == 1 && function->getRegion(0).hasOneBlock())
     analyze(function->getRegion(0).front());
@@ -57,8 +157,7 @@ void EdgeUseRef::analyze(Block &block) {
     stepOf[&op] = steps.size();
     steps.push_back(&op);
   }
-  int64_t numSteps = steps.size();
-  int64_t lastStep = std::max<int64_t>(numSteps - 1, 0);
+  graph.steps.resize(steps.size());
 
   auto addValue = [&](Value v, Kind kind, Operation *producer, int64_t def) {
     if (!isa<ShapedType>(v.getType()))
@@ -71,6 +170,9 @@ void EdgeUseRef::analyze(Block &block) {
     info.def = def;
     info.refs = std::distance(v.use_begin(), v.use_end());
     valueIndex[v] = values.size();
+    graph.values.push_back({info.bytes, kind, producer ? int(def) : -1});
+    if (producer)
+      graph.steps[def].results.push_back(values.size());
     values.push_back(info);
   };
   for (BlockArgument arg : block.getArguments())
@@ -107,61 +209,36 @@ void EdgeUseRef::analyze(Block &block) {
     }
   }
 
-  // Last uses; returned values live to the end.
-  for (ValueInfo &info : values) {
-    info.lastUse = info.def;
-    for (Operation *user : info.value.getUsers()) {
+  // Uses, by the step of the op in this block that holds them.
+  int lastStep = std::max<int>(int(steps.size()) - 1, 0);
+  for (unsigned v = 0; v < values.size(); ++v) {
+    for (Operation *user : values[v].value.getUsers()) {
       Operation *owner = block.findAncestorOpInBlock(*user);
-      info.lastUse =
-          std::max(info.lastUse, owner ? stepOf.lookup(owner) : lastStep);
+      graph.steps[owner ? stepOf.lookup(owner) : lastStep].operands.push_back(
+          v);
     }
   }
-  // A view keeps what it aliases alive (chains resolve backwards).
-  for (ValueInfo &info : llvm::reverse(values)) {
-    if (info.kind != Kind::View)
-      continue;
-    if (auto src = lookup(info.producer->getOperand(0)))
-      values[*src].lastUse = std::max(values[*src].lastUse, info.lastUse);
-  }
-
-  // Buffers, in schedule order.
-  auto newBuffer = [&](unsigned v) {
-    Buffer b;
-    b.root = v;
-    b.interval = {values[v].def, values[v].lastUse, values[v].bytes};
-    b.values.push_back(v);
-    values[v].buffer = buffers.size();
-    buffers.push_back(b);
-  };
-  auto join = [&](unsigned v, int buffer) {
-    values[v].buffer = buffer;
-    Buffer &b = buffers[buffer];
-    b.values.push_back(v);
-    b.interval.end = std::max(b.interval.end, values[v].lastUse);
-  };
-  for (unsigned v = 0; v < values.size(); ++v) {
-    if (values[v].kind == Kind::Input)
-      newBuffer(v);
-  }
+  // A view's source first (uses were added by value, and the source is
+  // defined before the view).
   for (Operation *op : steps) {
-    int64_t step = stepOf[op];
+    if (!isa<ReshapeOp>(op))
+      continue;
+    auto src = lookup(op->getOperand(0));
+    auto &operands = graph.steps[stepOf[op]].operands;
+    if (src)
+      if (auto it = llvm::find(operands, *src); it != operands.end())
+        std::iter_swap(operands.begin(), it);
+  }
+  // The operands each result may be written over: any for an in-place
+  // elementwise op's first result, the one an op names otherwise. Same
+  // shape, not only the same bytes: a broadcast operand or a per-channel
+  // parameter of equal size is not overwritten.
+  for (Operation *op : steps) {
+    ScheduleGraph::Step &step = graph.steps[stepOf[op]];
     for (Value result : op->getResults()) {
       auto idx = lookup(result);
       if (!idx)
         continue;
-      ValueInfo &info = values[*idx];
-      if (info.kind == Kind::View) {
-        auto src = lookup(op->getOperand(0));
-        if (src && values[*src].buffer >= 0) {
-          join(*idx, values[*src].buffer);
-          continue;
-        }
-        info.kind = Kind::Result;
-      }
-      if (info.kind != Kind::Result)
-        continue;
-      // The operands this result may be written over: any for an in-place
-      // elementwise op's first result, the one an op names otherwise.
       unsigned resultNumber = cast<OpResult>(result).getResultNumber();
       SmallVector<Value, 4> candidates;
       if (op->hasTrait<InPlaceElementwise>() && resultNumber == 0)
@@ -169,54 +246,41 @@ void EdgeUseRef::analyze(Block &block) {
       else if (auto inPlace = dyn_cast<InPlaceResultsOpInterface>(op))
         if (std::optional<unsigned> n = inPlace.getInPlaceOperand(resultNumber))
           candidates.push_back(op->getOperand(*n));
-      if (!candidates.empty()) {
-        int chosen = -1;
-        for (Value operand : candidates) {
-          auto src = lookup(operand);
-          if (!src || values[*src].buffer < 0)
-            continue;
-          const Buffer &b = buffers[values[*src].buffer];
-          bool isArgument = b.root >= 0 && values[b.root].kind == Kind::Input;
-          // Same shape, not only the same bytes: a broadcast operand or a
-          // per-channel parameter of equal size is not overwritten.
-          bool sameShape = cast<ShapedType>(operand.getType()).getShape() ==
-                           cast<ShapedType>(result.getType()).getShape();
-          if (!isArgument && sameShape && b.interval.end == step &&
-              b.interval.bytes == info.bytes) {
-            chosen = values[*src].buffer;
-            break;
-          }
-        }
-        if (chosen >= 0) {
-          info.kind = Kind::InPlace;
-          join(*idx, chosen);
-          continue;
-        }
-      }
-      newBuffer(*idx);
-    }
-    if (auto ws = dyn_cast<WorkspaceOpInterface>(op)) {
-      int64_t bytes = ws.getWorkspaceBytes();
-      if (bytes > 0) {
-        Buffer b;
-        b.interval = {step, step, bytes};
-        b.workspaceOf = op;
-        workspaces[op] = buffers.size();
-        buffers.push_back(b);
+      unsigned pos = llvm::find(step.results, *idx) - step.results.begin();
+      for (Value operand : candidates) {
+        auto src = lookup(operand);
+        if (src && cast<ShapedType>(operand.getType()).getShape() ==
+                       cast<ShapedType>(result.getType()).getShape())
+          step.inPlace.push_back({pos, *src});
       }
     }
+    if (auto ws = dyn_cast<WorkspaceOpInterface>(op))
+      step.workspace = std::max<int64_t>(ws.getWorkspaceBytes(), 0);
+  }
+
+  BufferLayout layout = layoutBuffers(graph);
+  for (unsigned v = 0; v < values.size(); ++v) {
+    values[v].kind = layout.values[v].kind;
+    values[v].lastUse = layout.values[v].lastUse;
+    values[v].buffer = layout.values[v].buffer;
+  }
+  for (const BufferLayout::Buffer &lb : layout.buffers) {
+    Buffer b;
+    b.interval = lb.interval;
+    b.root = lb.root;
+    b.values = lb.values;
+    if (lb.workspaceOf >= 0) {
+      b.workspaceOf = steps[lb.workspaceOf];
+      workspaces[b.workspaceOf] = buffers.size();
+    }
+    buffers.push_back(std::move(b));
   }
   for (const ValueInfo &info : values)
     if (info.kind == Kind::Input)
       inputBytes += info.bytes;
-
-  liveBytes = liveBytesPerStep(getIntervals(), numSteps);
-  for (int64_t s = 0; s < numSteps; ++s) {
-    if (liveBytes[s] > load) {
-      load = liveBytes[s];
-      peakStep = s;
-    }
-  }
+  liveBytes = std::move(layout.liveBytes);
+  load = layout.load;
+  peakStep = layout.peakStep;
 }
 
 SmallVector<LiveInterval> EdgeUseRef::getIntervals() const {

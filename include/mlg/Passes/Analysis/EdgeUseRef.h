@@ -53,16 +53,66 @@ struct LiveInterval {
 std::vector<int64_t> liveBytesPerStep(llvm::ArrayRef<LiveInterval> intervals,
                                       int64_t numSteps);
 
+enum class ValueKind {
+  Input,     ///< a function argument, in the arena
+  Result,    ///< an op result with a buffer of its own
+  View,      ///< aliases its operand's buffer (mlg.reshape)
+  InPlace,   ///< overwrites the buffer of an operand that dies here
+  Parameter, ///< loaded from a mutable global: a parameter or state
+  Constant,  ///< mlg.constant or an immutable global
+};
+
+/// A schedule as plain data: what the analysis needs of a function body.
+/// EdgeUseRef builds one from the IR; a pass that asks what a changed
+/// schedule would need (the recomputation planner) builds its own and lays
+/// it out with the same rules, without rewriting the IR first.
+struct ScheduleGraph {
+  struct Value {
+    int64_t bytes = 0;
+    /// Input, Result, View, Parameter or Constant (InPlace is decided by
+    /// layoutBuffers).
+    ValueKind kind = ValueKind::Result;
+    /// Producing step; -1 for function arguments.
+    int def = -1;
+  };
+  struct Step {
+    /// Values read, once per use (a view's source is its first).
+    llvm::SmallVector<unsigned, 4> operands;
+    llvm::SmallVector<unsigned, 2> results;
+    /// (result position, operand value) pairs: the result may be written
+    /// over that operand (same shape and size) if its buffer dies here.
+    llvm::SmallVector<std::pair<unsigned, unsigned>, 2> inPlace;
+    int64_t workspace = 0;
+  };
+  std::vector<Value> values;
+  std::vector<Step> steps;
+};
+
+/// The analysis's results over a ScheduleGraph.
+struct BufferLayout {
+  struct ValueFacts {
+    ValueKind kind = ValueKind::Result; ///< InPlace where it joined
+    int64_t lastUse = 0;
+    int buffer = -1; ///< -1 if persistent
+  };
+  struct Buffer {
+    LiveInterval interval;
+    int root = -1;          ///< the allocating value, -1 for a workspace
+    int workspaceOf = -1;   ///< the step whose workspace it is
+    llvm::SmallVector<unsigned> values;
+  };
+  std::vector<ValueFacts> values;
+  std::vector<Buffer> buffers;
+  std::vector<int64_t> liveBytes;
+  int64_t load = 0, peakStep = 0;
+};
+
+/// Lays out the buffers of a schedule by the rules in this file's comment.
+BufferLayout layoutBuffers(const ScheduleGraph &graph);
+
 class EdgeUseRef {
 public:
-  enum class Kind {
-    Input,     ///< a function argument, in the arena
-    Result,    ///< an op result with a buffer of its own
-    View,      ///< aliases its operand's buffer (mlg.reshape)
-    InPlace,   ///< overwrites the buffer of an operand that dies here
-    Parameter, ///< loaded from a mutable global: a parameter or state
-    Constant,  ///< mlg.constant or an immutable global
-  };
+  using Kind = ValueKind;
 
   struct ValueInfo {
     mlir::Value value;
@@ -110,6 +160,9 @@ public:
   int64_t getConstantBytes() const { return constantBytes; }
   int64_t getInputBytes() const { return inputBytes; }
 
+  /// The schedule as plain data (value ids are those of getValues()).
+  const ScheduleGraph &getGraph() const { return graph; }
+
   /// "mlg.conv 'conv1' #0", "argument 0 'input'": for reports and tests.
   std::string describe(unsigned value) const;
   std::string describe(mlir::Operation *op) const;
@@ -117,6 +170,7 @@ public:
 private:
   void analyze(mlir::Block &block);
 
+  ScheduleGraph graph;
   llvm::SmallVector<mlir::Operation *> steps;
   llvm::DenseMap<mlir::Operation *, int64_t> stepOf;
   llvm::SmallVector<ValueInfo> values;
