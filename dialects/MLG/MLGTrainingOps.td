@@ -38,11 +38,14 @@ def MLG_SoftmaxCrossEntropyOp : MLG_Op<"softmax_cross_entropy", [
 }
 
 def MLG_SoftmaxCrossEntropyBackwardOp
-    : MLG_Op<"softmax_cross_entropy_backward", [Pure]> {
+    : MLG_Op<"softmax_cross_entropy_backward", [Pure,
+        DeclareOpInterfaceMethods<MLG_InPlaceResultsOpInterface>]> {
   let summary = "gradient of softmax_cross_entropy with respect to the logits";
   let description = [{
     `(softmax(logits) - onehot(labels)) * dloss / count`, where count is the
-    number of label positions.
+    number of label positions. The gradient may be written over the logits
+    where nothing reads them later (kernels take each row's statistics
+    before writing it): a language model's logits are its largest tensor.
 
     ```mlir
     %dx = mlg.softmax_cross_entropy_backward %dloss, %logits, %labels : (tensor<f32>, tensor<8x10xf32>, tensor<8xi64>) -> tensor<8x10xf32>

@@ -72,6 +72,11 @@ LogicalResult SoftmaxCrossEntropyBackwardOp::verify() {
   return success();
 }
 
+std::optional<unsigned>
+SoftmaxCrossEntropyBackwardOp::getInPlaceOperand(unsigned resultNumber) {
+  return resultNumber == 0 ? std::optional<unsigned>(1) : std::nullopt;
+}
+
 LogicalResult MseLossOp::verify() {
   if (getPrediction().getType() != getTarget().getType())
     return emitOpError("prediction and target must have the same type");
