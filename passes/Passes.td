@@ -143,6 +143,66 @@ def FoldGradientSums : Pass<"mlg-fold-gradient-sums", "mlir::func::FuncOp"> {
   ];
 }
 
+def Recompute : Pass<"mlg-recompute", "mlir::func::FuncOp"> {
+  let summary = "Recompute forward values in the backward instead of storing them";
+  let description = [{
+    Echo's selective recomputation and budget-driven rematerialization on a
+    training step (the forward is everything up to the op that computes the
+    returned `loss`). Recomputing a forward op means: its uses after the
+    forward read a clone placed just before the first of them (or before
+    the clone that needs it first), so the original's buffer dies after its
+    last forward use; an original only the backward read is moved there.
+    A clone reads the clones of recomputed operands and the originals of
+    the rest. Every choice is judged by the LOAD the edge use-ref analysis
+    will find on the rewritten function (see mlg/Passes/Transforms/
+    Recompute.h), and costs come from the cost model.
+
+    - `policy=echo`: heavy ops (matrix products: convolutions, Gemm, MatMul,
+      LSTM cells) are boundaries; each connected subgraph of cheap forward
+      ops between them (batch norm, activations, pooling, elementwise,
+      views) is kept only if recomputing it lowers LOAD.
+    - `budget=<bytes>` (`4GiB`, `512MB`, `3e9`, or `50%` of the plain
+      plan's peak): the least predicted recompute time whose peak (LOAD
+      plus parameters, optimizer state and constants) fits, trying cheap
+      subgraphs first and then segment checkpointing that recomputes heavy
+      ops too. A budget no plan meets is an error naming the smallest peak
+      found.
+
+    Recomputed batch norms keep their running-statistics stores on the
+    originals (clones store nothing); a recomputed dropout reproduces its
+    mask (its random stream is keyed by its seed). Clones carry
+    `mlg.recomputed`; the function gets `mlg.recompute`, a dictionary the
+    memory report explains (policy, LOAD before and predicted, cloned ops,
+    extra FLOPs, predicted extra and total seconds).
+
+    ```mlir
+    %y = mlg.relu %x                      // forward
+    ...
+    %g = mlg.relu_backward %dy, %y        // backward
+    ```
+    becomes
+    ```mlir
+    %y = mlg.relu %x
+    ...
+    %y2 = mlg.relu %x {mlg.recomputed}
+    %g = mlg.relu_backward %dy, %y2
+    ```
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"echo\"",
+           "echo (used without a budget)">,
+    Option<"budget", "budget", "std::string", /*default=*/"\"\"",
+           "Peak device bytes to fit (4GiB, 512MB, 3e9, 50%)">,
+    Option<"profile", "profile", "std::string", /*default=*/"\"\"",
+           "Step times measured by mlg-run --profile, for the cost model "
+           "(default: the H200 roofline)">,
+  ];
+  let statistics = [
+    Statistic<"numCloned", "cloned", "Ops recomputed">,
+    Statistic<"bytesSaved", "bytes-saved", "LOAD lowered by, in bytes">,
+  ];
+}
+
 def PlanMemory : Pass<"mlg-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Assign every transient tensor an offset in one arena";
   let description = [{

@@ -39,6 +39,13 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
   pm.addPass(createBuildTrainingStep(step));
   pm.addNestedPass<func::FuncOp>(createDeadNodeElim());
   pm.addNestedPass<func::FuncOp>(createFoldGradientSums());
+  if (options.recompute != "none") {
+    RecomputeOptions recompute;
+    if (options.recompute != "echo")
+      recompute.budget = options.recompute;
+    recompute.profile = options.profile;
+    pm.addNestedPass<func::FuncOp>(createRecompute(recompute));
+  }
   LowerPipelineOptions lower;
   lower.alignment = options.alignment;
   lower.searchIterations = options.searchIterations;
@@ -49,9 +56,10 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
 void mlg::registerMLGPipelines() {
   PassPipelineRegistration<TrainPipelineOptions>(
       "mlg-train-pipeline",
-      "Build the training step, remove dead nodes, fold gradient sums, plan "
-      "memory and lower to a runtime program (mlg-build-training-step, "
-      "mlg-dead-node-elim, mlg-fold-gradient-sums, mlg-lower-pipeline)",
+      "Build the training step, remove dead nodes, fold gradient sums, "
+      "recompute if asked, plan memory and lower to a runtime program "
+      "(mlg-build-training-step, mlg-dead-node-elim, mlg-fold-gradient-sums, "
+      "mlg-recompute, mlg-lower-pipeline)",
       buildTrainPipeline);
   PassPipelineRegistration<LowerPipelineOptions>(
       "mlg-lower-pipeline",

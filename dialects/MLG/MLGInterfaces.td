@@ -12,6 +12,24 @@
 
 include "mlir/IR/OpBase.td"
 
+def MLG_RecomputeOpInterface : OpInterface<"RecomputeOpInterface"> {
+  let cppNamespace = "::mlg";
+  let description = [{
+    An op whose recomputation (a clone placed in the backward by
+    -mlg-recompute) reads other values than the original does, one per
+    operand. Batch norm in training form computes its output from the batch
+    alone: its clone must not read the running statistics, which the
+    original's stores have updated in place by then, so it passes its scale
+    and bias in their place (the clone's running-statistics results are
+    never read). Ops without it are recomputed from their own operands.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "The operands a recomputing clone reads, one per operand.",
+      "::llvm::SmallVector<::mlir::Value>", "getRecomputeOperands">,
+  ];
+}
+
 def MLG_WorkspaceOpInterface : OpInterface<"WorkspaceOpInterface"> {
   let cppNamespace = "::mlg";
   let description = [{

@@ -101,7 +101,8 @@ def MLG_GlobalAveragePoolOp : MLG_GlobalPoolOp<"global_average_pool">;
 def MLG_GlobalMaxPoolOp : MLG_GlobalPoolOp<"global_max_pool">;
 
 def MLG_BatchNormOp : MLG_InferredOp<"batch_norm", [MLG_InPlaceElementwise,
-    DeclareOpInterfaceMethods<MLG_GradientOpInterface, ["hasGradient"]>]> {
+    DeclareOpInterfaceMethods<MLG_GradientOpInterface, ["hasGradient"]>,
+    DeclareOpInterfaceMethods<MLG_RecomputeOpInterface>]> {
   let summary = "batch normalization over the channel dimension (1)";
   let description = [{
     In inference form (`training = false`) it normalizes with `mean` and

@@ -217,6 +217,19 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+SmallVector<Value> BatchNormOp::getRecomputeOperands() {
+  SmallVector<Value> operands(getOperands());
+  // Training form reads the running statistics only for the results a
+  // clone never gives out; scale and bias stand in where their types match
+  // (the results' types follow them).
+  if (getTraining() && getScale().getType() == getMean().getType() &&
+      getBias().getType() == getVar().getType()) {
+    operands[3] = getScale();
+    operands[4] = getBias();
+  }
+  return operands;
+}
+
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,

@@ -71,6 +71,45 @@ static SmallVector<BufferFacts> describeBuffers(const EdgeUseRef &a) {
   return out;
 }
 
+/// What -mlg-recompute chose and predicted (its `mlg.recompute` facts),
+/// what it saved, and the recomputed ops (marked `mlg.recomputed`) with
+/// their bytes.
+static void writeRecompute(llvm::json::OStream &j, DictionaryAttr facts,
+                           const EdgeUseRef &a) {
+  j.attributeObject("recompute", [&] {
+    for (NamedAttribute fact : facts) {
+      if (auto i = dyn_cast<IntegerAttr>(fact.getValue()))
+        j.attribute(fact.getName(), i.getInt());
+      else if (auto f = dyn_cast<FloatAttr>(fact.getValue()))
+        j.attribute(fact.getName(), f.getValueAsDouble());
+      else if (auto s = dyn_cast<StringAttr>(fact.getValue()))
+        j.attribute(fact.getName(), s.getValue());
+    }
+    if (auto before = facts.getAs<IntegerAttr>("load_before"))
+      j.attribute("saved_bytes", before.getInt() - a.getLoad());
+    auto seconds = facts.getAs<FloatAttr>("step_seconds");
+    auto extra = facts.getAs<FloatAttr>("extra_seconds");
+    if (seconds && extra && seconds.getValueAsDouble() > 0)
+      j.attribute("predicted_overhead",
+                  extra.getValueAsDouble() / seconds.getValueAsDouble());
+    j.attributeArray("recomputed", [&] {
+      for (Operation *op : a.getSteps()) {
+        if (!op->hasAttr("mlg.recomputed"))
+          continue;
+        int64_t bytes = 0;
+        for (Value r : op->getResults())
+          if (auto v = a.lookup(r))
+            bytes += a.getValues()[*v].bytes;
+        j.object([&] {
+          j.attribute("op", a.describe(op));
+          j.attribute("step", a.getStep(op));
+          j.attribute("bytes", bytes);
+        });
+      }
+    });
+  });
+}
+
 void mlg::writeMemoryReportJson(FunctionOpInterface function,
                                 const EdgeUseRef &a, raw_ostream &os,
                                 const MemoryReportOptions &options) {
@@ -98,6 +137,8 @@ void mlg::writeMemoryReportJson(FunctionOpInterface function,
     j.attribute("input_bytes", a.getInputBytes());
     j.attribute("peak_bytes", arena.value_or(load) + a.getParameterBytes() +
                                   a.getConstantBytes());
+    if (auto facts = function->getAttrOfType<DictionaryAttr>("mlg.recompute"))
+      writeRecompute(j, facts, a);
     // Numbers per step on one line: the array is as long as the schedule.
     j.attributeBegin("live_bytes");
     raw_ostream &raw = j.rawValueBegin();

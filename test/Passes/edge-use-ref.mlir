@@ -76,3 +76,17 @@ func.func @workspace(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor
   %1:2 = mlg.dropout %0 {ratio = 0.5 : f64, training = true, seed = 1 : i64} : (tensor<1x1x2x2xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi1>)
   return %1#0 : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// The cross-entropy gradient is written over the logits when they die
+// there: a language model's logits are its largest tensor.
+// CHECK-LABEL: edge-use-ref @cross_entropy_in_place
+// CHECK: value mlg.softmax_cross_entropy_backward: in-place, 32 bytes, steps [3, 4], refs 1, buffer 2
+func.func @cross_entropy_in_place(%logits: tensor<2x4xf32>, %labels: tensor<2xi64>) -> tensor<2x4xf32> {
+  %l = mlg.neg %logits : tensor<2x4xf32>
+  %loss = mlg.softmax_cross_entropy %l, %labels : (tensor<2x4xf32>, tensor<2xi64>) -> tensor<f32>
+  %one = mlg.constant dense<1.0> : tensor<f32>
+  %d = mlg.softmax_cross_entropy_backward %one, %l, %labels : (tensor<f32>, tensor<2x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  return %d : tensor<2x4xf32>
+}

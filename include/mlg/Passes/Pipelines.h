@@ -63,6 +63,16 @@ struct TrainPipelineOptions
       *this, "frozen",
       llvm::cl::desc("Parameters not to train: names, or prefixes ending in "
                      "'*'")};
+  Option<std::string> recompute{
+      *this, "recompute",
+      llvm::cl::desc("Recompute in the backward: none, echo (Echo's "
+                     "policy), or a peak budget such as 4GiB or 50% "
+                     "(mlg-recompute)"),
+      llvm::cl::init("none")};
+  Option<std::string> profile{
+      *this, "profile",
+      llvm::cl::desc("Step times from mlg-run --profile for the recompute "
+                     "cost model")};
   Option<int64_t> alignment{
       *this, "alignment",
       llvm::cl::desc("Alignment of arena buffers, in bytes"),
@@ -80,7 +90,8 @@ struct TrainPipelineOptions
 
 /// The main job: builds the training step from @forward
 /// (mlg-build-training-step), removes what it does not need
-/// (mlg-dead-node-elim), plans memory and lowers to a runtime program.
+/// (mlg-dead-node-elim), folds gradient sums, recomputes where asked
+/// (mlg-recompute), plans memory and lowers to a runtime program.
 void buildTrainPipeline(mlir::OpPassManager &pm,
                         const TrainPipelineOptions &options);
 
