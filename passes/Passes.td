@@ -212,7 +212,8 @@ def PlanMemory : Pass<"mlg-plan-memory", "mlir::func::FuncOp"> {
     that buffers live at a common step never overlap. Offsets come from
     greedy best fit tried in three orders (by size, by start, by interval
     length), keeping the smallest arena, then a local search over placement
-    orders that stops at the aligned LOAD; sizes and offsets are aligned.
+    orders that stops within 0.1% of the aligned LOAD (or after a bounded
+    amount of work); sizes and offsets are aligned.
     Every plan is checked for overlaps before it is written.
 
     The plan is written as attributes: `mlg.offsets` on each op (one offset

@@ -37,7 +37,8 @@ struct PackResult {
 /// overlaps in time that holds it, or on top of them. Tried in three orders
 /// (by size, by start step, by interval length), keeping the smallest arena;
 /// then up to `searchIterations` steps of local search over the placement
-/// order, stopping early at the aligned LOAD. Sizes and offsets are rounded
+/// order, stopping early within 0.1% of the aligned LOAD or once the steps
+/// have cost about 4e9 buffer pairs. Sizes and offsets are rounded
 /// up to `alignment` (a power of two). Deterministic.
 PackResult packBuffers(llvm::ArrayRef<LiveInterval> intervals,
                        int64_t alignment, int64_t searchIterations = 2000);
