@@ -5,10 +5,10 @@
 # training steps, and ResNet-18's and the LSTM's gradients on both
 # backends. With `bench` as the second argument (a bundle made with
 # MLG_BENCH=1), runs compare_pytorch.py instead (its JSON into $OUT, or
-# /tmp); with `sanitize`, runs ResNet-18's training step (batch 8) under
+# /tmp; --recompute adds the recomputing programs and PyTorch checkpointing); with `sanitize`, runs ResNet-18's training step (batch 8) under
 # compute-sanitizer's memcheck. Uses PyTorch's cuBLAS and cuDNN.
 #
-#   bash bench/gpu/run.sh .gpu [bench [--models a,b] [--steps N] | sanitize]
+#   bash bench/gpu/run.sh .gpu [bench [--models a,b] [--steps N] [--recompute] | sanitize]
 set -uo pipefail
 bundle="${1:-.gpu}"
 py=$(command -v python3)
