@@ -249,13 +249,16 @@ void sortCheapestFirst(std::vector<Component> &components) {
 }
 
 /// Adds components one at a time to `set`, keeping each that lowers LOAD;
-/// stops early once `done` holds. Returns the last kept plan.
+/// stops early once `done` holds or `work` (simulated steps) runs out.
+/// Returns the last kept plan.
 template <typename Done>
 RecomputePlan addWhileLowering(const RecomputeProblem &p,
                                llvm::ArrayRef<Component> components,
-                               std::vector<bool> &set, Done done) {
+                               std::vector<bool> &set, Done done,
+                               int64_t &work) {
   RecomputePlan best = simulateRecompute(p, set);
   std::vector<bool> taken(components.size(), false);
+  int64_t perTrial = int64_t(p.graph.steps.size()) + 1;
   // A second round: a subgraph that did not lower the peak alone may once
   // others moved it.
   for (int round = 0; round < 2; ++round) {
@@ -263,6 +266,8 @@ RecomputePlan addWhileLowering(const RecomputeProblem &p,
     for (size_t c = 0; c < components.size() && !done(best); ++c) {
       if (taken[c])
         continue;
+      if ((work -= perTrial) < 0)
+        return best;
       std::vector<bool> trial = set;
       for (int s : components[c].steps)
         trial[s] = true;
@@ -284,6 +289,9 @@ RecomputePlan mlg::planEcho(const RecomputeProblem &p) {
   Users users(p.graph);
   // Greedy depends on the candidates' grain; the stage-wide subgraphs and
   // the per-value ones each win on some models, so try both and together.
+  // About a second of simulation on two cores, shared by the orders in
+  // turn, so that graphs of tens of thousands of ops stay fast.
+  int64_t work = 30'000'000;
   std::optional<RecomputePlan> best;
   // Orders: most stored bytes first (Echo's), and cheapest per stored
   // byte first.
@@ -297,7 +305,7 @@ RecomputePlan mlg::planEcho(const RecomputeProblem &p) {
     std::vector<bool> set(p.graph.steps.size(), false);
     RecomputePlan plan =
         addWhileLowering(p, components, set,
-                         [](const RecomputePlan &) { return false; });
+                         [](const RecomputePlan &) { return false; }, work);
     if (!best || plan.load() < best->load() ||
         (plan.load() == best->load() &&
          plan.extraSeconds < best->extraSeconds))
@@ -340,10 +348,10 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
       cheapComponents(p, users, /*coarse=*/true, /*fine=*/true);
   sortCheapestFirst(components);
   std::vector<bool> cheapSet(n, false);
-  consider(addWhileLowering(p, components, cheapSet,
-                            [&](const RecomputePlan &plan) {
-                              return plan.load() <= target;
-                            }));
+  int64_t work = 30'000'000;
+  consider(addWhileLowering(
+      p, components, cheapSet,
+      [&](const RecomputePlan &plan) { return plan.load() <= target; }, work));
 
   // Segment checkpointing: everything recomputed but the steps that close
   // a segment of about `threshold` stored bytes.
@@ -417,11 +425,11 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
                            plan.layout.liveBytes.end(), int64_t(0));
   };
   const int64_t kWorkLimit = 12'000'000;
-  int64_t work = 0, round = int64_t(movable.size()) * (n + 1);
+  int64_t spent = 0, round = int64_t(movable.size()) * (n + 1);
   RecomputePlan current = fit ? *fit : smallest;
   std::vector<bool> set = current.recompute;
-  while (!movable.empty() && work + round <= kWorkLimit) {
-    work += round;
+  while (!movable.empty() && spent + round <= kWorkLimit) {
+    spent += round;
     bool fits = current.load() <= target;
     std::optional<RecomputePlan> move;
     int moved = -1;
