@@ -84,6 +84,12 @@ def BuildTrainingStep : Pass<"mlg-build-training-step", "mlir::ModuleOp"> {
                "Parameters not to train: names, or prefixes ending in '*'">,
     Option<"returnGradients", "return-gradients", "bool", /*default=*/"false",
            "Also return each trained parameter's gradient ('grad:NAME')">,
+    Option<"lossChunks", "loss-chunks", "int64_t", /*default=*/"1",
+           "Softmax cross-entropy over the output product's rows in this "
+           "many blocks: the output MatMul or Gemm (and its bias Add) is "
+           "computed block by block, each block's loss is averaged, so that "
+           "with -mlg-recompute the backward holds one block of logits at a "
+           "time (a language model's logits are its largest tensor)">,
     Option<"inputGradients", "input-gradients", "bool", /*default=*/"false",
            "Also return the gradient of every floating-point input "
            "('grad:NAME'), for gradient checks">,

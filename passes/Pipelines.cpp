@@ -36,6 +36,7 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
   step.beta2 = options.beta2;
   step.epsilon = options.epsilon;
   step.frozen.assign(options.frozen.begin(), options.frozen.end());
+  step.lossChunks = options.lossChunks;
   pm.addPass(createBuildTrainingStep(step));
   pm.addNestedPass<func::FuncOp>(createDeadNodeElim());
   pm.addNestedPass<func::FuncOp>(createFoldGradientSums());

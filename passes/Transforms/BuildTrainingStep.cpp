@@ -38,6 +38,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
@@ -51,6 +52,91 @@ namespace mlg {
 
 using namespace mlir;
 using namespace mlg;
+
+/// Softmax cross-entropy over `output`'s rows in `chunks` blocks, where
+/// `output` is a product (mlg.matmul by a matrix, possibly plus a bias
+/// mlg.add, or mlg.gemm without a full C): the product's left operand and
+/// the labels are cut into blocks of rows (reshape and mlg.unstack), each
+/// block gets its own product and loss, and the loss is their mean (the
+/// blocks have equal rows, so it is the whole mean up to rounding). No
+/// block's logits need outlive its loss then: with recomputation the
+/// backward makes them again one block at a time.
+static FailureOr<Value> chunkedCrossEntropy(OpBuilder &b, Location loc,
+                                            Value output, Value labels,
+                                            int64_t chunks) {
+  auto fail = [&](const Twine &why) -> FailureOr<Value> {
+    return emitError(loc, "loss-chunks=") << chunks << ": " << why;
+  };
+  Operation *def = output.getDefiningOp();
+  SmallVector<Operation *> chain; // the product first
+  if (def && isa<AddOp>(def)) {
+    for (Value v : def->getOperands())
+      if (Operation *mm = v.getDefiningOp(); mm && isa<MatMulOp>(mm))
+        chain = {mm, def};
+  } else if (def && isa<MatMulOp, GemmOp>(def)) {
+    chain = {def};
+  }
+  if (chain.empty())
+    return fail("the output must come from a MatMul or Gemm, possibly plus "
+                "a bias");
+  Operation *product = chain.front();
+  Value a = product->getOperand(0), w = product->getOperand(1);
+  if (auto gemm = dyn_cast<GemmOp>(product)) {
+    auto c = gemm.getC();
+    if (gemm.getTransA() ||
+        (c && cast<ShapedType>(c.getType()).getRank() > 1))
+      return fail("a Gemm with a transposed A or a full C cannot be cut into "
+                  "rows");
+  }
+  ArrayRef<int64_t> outShape = shapeOf(output), aShape = shapeOf(a);
+  if (shapeOf(w).size() != 2 || aShape.size() < 2 ||
+      aShape.drop_back() != outShape.drop_back() ||
+      product->getResult(0).getType() != output.getType())
+    return fail("the product must multiply rows by a matrix");
+  if (chain.size() == 2) {
+    Value bias = chain[1]->getOperand(0) == product->getResult(0)
+                     ? chain[1]->getOperand(1)
+                     : chain[1]->getOperand(0);
+    if (shapeOf(bias).size() > 1)
+      return fail("the bias must be one value per class");
+  }
+  int64_t rows = 1;
+  for (int64_t d : outShape.drop_back())
+    rows *= d;
+  int64_t classes = outShape.back(), depth = aShape.back();
+  if (rows % chunks != 0)
+    return fail("must divide the output's " + Twine(rows) + " rows");
+  int64_t per = rows / chunks;
+  Type elt = elementTypeOf(output);
+  auto blocks = [&](Value v, ArrayRef<int64_t> piece) {
+    SmallVector<int64_t> shape{chunks};
+    shape.append(piece.begin(), piece.end());
+    Value r = reshapeTo(b, loc, v, shape);
+    SmallVector<Type> types(
+        chunks, RankedTensorType::get(piece, elementTypeOf(v)));
+    return UnstackOp::create(b, loc, types, r).getResults();
+  };
+  auto aBlocks = blocks(a, {per, depth});
+  auto labelBlocks = blocks(labels, {per});
+  auto blockType = RankedTensorType::get({per, classes}, elt);
+  auto scalar = RankedTensorType::get({}, elt);
+  Value sum;
+  for (int64_t i = 0; i < chunks; ++i) {
+    IRMapping map;
+    map.map(a, aBlocks[i]);
+    Value logits;
+    for (Operation *op : chain) {
+      Operation *c = b.clone(*op, map);
+      c->getResult(0).setType(blockType);
+      logits = c->getResult(0);
+    }
+    Value l = SoftmaxCrossEntropyOp::create(b, loc, scalar, logits,
+                                            labelBlocks[i]);
+    sum = sum ? AddOp::create(b, loc, scalar, sum, l).getResult() : l;
+  }
+  Value scale = scalarConstant(b, loc, elt, 1.0 / double(chunks));
+  return MulOp::create(b, loc, scalar, sum, scale).getResult();
+}
 
 namespace {
 
@@ -190,7 +276,13 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
       loss = MseLossOp::create(b, loc,
                                RankedTensorType::get({}, elementTypeOf(output)),
                                output, labels);
-    else
+    else if (lossChunks > 1) {
+      FailureOr<Value> chunked =
+          chunkedCrossEntropy(b, loc, output, labels, lossChunks);
+      if (failed(chunked))
+        return failure();
+      loss = *chunked;
+    } else
       loss = SoftmaxCrossEntropyOp::create(
           b, loc, RankedTensorType::get({}, elementTypeOf(output)), output,
           labels);
@@ -407,6 +499,17 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
     addResult(b.getStringAttr("grad:" + (name ? name.getValue() : "input")), g);
   }
   ret->setOperands(results);
+  // A chunked loss leaves the whole output's product unread.
+  if (Operation *def = output.getDefiningOp(); def && lossChunks > 1) {
+    SmallVector<Operation *> chain{def};
+    if (isa<AddOp>(def))
+      for (Value v : def->getOperands())
+        if (Operation *mm = v.getDefiningOp(); mm && isa<MatMulOp>(mm))
+          chain.push_back(mm);
+    for (Operation *op : chain)
+      if (op->use_empty())
+        op->erase();
+  }
   func.setFunctionType(FunctionType::get(ctx, func.getArgumentTypes(),
                                          ValueRange(results).getTypes()));
   func.setAllResultAttrs(names);

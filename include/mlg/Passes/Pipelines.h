@@ -63,6 +63,11 @@ struct TrainPipelineOptions
       *this, "frozen",
       llvm::cl::desc("Parameters not to train: names, or prefixes ending in "
                      "'*'")};
+  Option<int64_t> lossChunks{
+      *this, "loss-chunks",
+      llvm::cl::desc("Softmax cross-entropy over the output product's rows "
+                     "in this many blocks (mlg-build-training-step)"),
+      llvm::cl::init(1)};
   Option<std::string> recompute{
       *this, "recompute",
       llvm::cl::desc("Recompute in the backward: none, echo (Echo's "
