@@ -174,7 +174,9 @@ def Recompute : Pass<"mlg-recompute", "mlir::func::FuncOp"> {
       ops too. A budget no plan meets is an error naming the smallest peak
       found.
 
-    Recomputed batch norms keep their running-statistics stores on the
+    It runs before -mlg-plan-memory (a plan made earlier no longer fits;
+    clones carry no offsets). Recomputed batch norms keep their
+    running-statistics stores on the
     originals (clones store nothing); a recomputed dropout reproduces its
     mask (its random stream is keyed by its seed). Clones carry
     `mlg.recomputed`; the function gets `mlg.recompute`, a dictionary the

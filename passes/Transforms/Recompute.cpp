@@ -156,6 +156,9 @@ void apply(const RecomputePlan &plan, const RecomputeProblem &p,
     for (auto [i, v] : llvm::enumerate(operands))
       clone->setOperand(i, map.lookupOrDefault(v));
     clone->setAttr("mlg.recomputed", marker);
+    // A plan made before is stale now; the clone is not part of it.
+    clone->removeAttr("mlg.offsets");
+    clone->removeAttr("mlg.workspace");
   }
   for (size_t s = 0; s < steps.size(); ++s) {
     if (plan.clonePoint[s] < 0)
