@@ -182,8 +182,9 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (policy != "echo") {
-      mlir::emitError(func.getLoc()) << "unknown recompute policy '" << policy
-                       << "' (expected echo, or a budget)";
+      mlir::emitError(func.getLoc())
+          << "unknown recompute policy '" << policy
+          << "' (expected echo, or a budget)";
       return signalPassFailure();
     }
     DeviceProfile profileData = DeviceProfile::h200();
@@ -217,13 +218,13 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
       RecomputePlan smallest;
       std::optional<RecomputePlan> fit = planForBudget(p, *bytes, &smallest);
       if (!fit) {
-        mlir::emitError(func.getLoc()) << "recompute budget " << formatBytes(*bytes)
-                         << " cannot be met: the smallest peak found is "
-                         << formatBytes(smallest.load() + p.persistentBytes)
-                         << " (" << formatBytes(smallest.load())
-                         << " of activations and gradients, "
-                         << formatBytes(p.persistentBytes)
-                         << " of parameters, optimizer state and constants)";
+        mlir::emitError(func.getLoc())
+            << "recompute budget " << formatBytes(*bytes)
+            << " cannot be met: the smallest peak found is "
+            << formatBytes(smallest.load() + p.persistentBytes) << " ("
+            << formatBytes(smallest.load()) << " of activations and gradients, "
+            << formatBytes(p.persistentBytes)
+            << " of parameters, optimizer state and constants)";
         return signalPassFailure();
       }
       plan = std::move(*fit);
