@@ -269,7 +269,17 @@ void mlg::writeMemoryReportSvg(FunctionOpInterface function,
      << escapeXml(function.getName()) << ": LOAD " << mib(a.getLoad());
   if (arena)
     os << ", arena " << mib(*arena);
-  os << ", parameters " << mib(a.getParameterBytes()) << "</text>\n";
+  os << ", parameters " << mib(a.getParameterBytes());
+  if (auto r = function->getAttrOfType<DictionaryAttr>("mlg.recompute")) {
+    auto before = r.getAs<IntegerAttr>("load_before");
+    auto cloned = r.getAs<IntegerAttr>("cloned");
+    auto policy = r.getAs<StringAttr>("policy");
+    if (before && cloned && policy)
+      os << "; recomputing " << cloned.getInt() << " ops ("
+         << escapeXml(policy.getValue()) << ") saved "
+         << mib(before.getInt() - a.getLoad());
+  }
+  os << "</text>\n";
 
   // Axes and grid.
   for (int i = 0; i <= 5; ++i) {

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -206,6 +207,27 @@ void EdgeUseRef::analyze(Block &block) {
     } else if (op->hasTrait<OpTrait::ConstantLike>()) {
       for (Value r : op->getResults())
         constantBytes += bytesOf(r.getType());
+    } else {
+      // Globals an op reads or writes in place without loading them (an
+      // optimizer's velocities and moments, a store's target) count too.
+      SmallVector<FlatSymbolRefAttr> named;
+      if (auto store = dyn_cast<ml_program::GlobalStoreOp>(op))
+        named.push_back(FlatSymbolRefAttr::get(
+            store.getGlobal().getLeafReference()));
+      if (auto update = dyn_cast<GlobalUpdateOpInterface>(op)) {
+        named.append(update.getWrittenGlobals());
+        named.append(update.getReadGlobals());
+      }
+      for (FlatSymbolRefAttr symbol : named) {
+        if (!globalsSeen.insert(symbol.getValue()).second)
+          continue;
+        auto global = SymbolTable::lookupNearestSymbolFrom<ml_program::GlobalOp>(
+            op, symbol.getAttr());
+        if (!global)
+          continue;
+        (global.getIsMutable() ? parameterBytes : constantBytes) +=
+            bytesOf(global.getType());
+      }
     }
   }
 

@@ -155,7 +155,10 @@ public:
   const std::vector<int64_t> &getLiveBytes() const { return liveBytes; }
   llvm::SmallVector<LiveInterval> getIntervals() const;
 
-  /// Totals of the persistent values, counted once per global or constant.
+  /// Totals of the persistent values, counted once per global or constant:
+  /// the globals the function loads, stores, or reads and writes in place
+  /// through GlobalUpdateOpInterface (optimizer state), mutable ones as
+  /// parameters, immutable ones and constant ops as constants.
   int64_t getParameterBytes() const { return parameterBytes; }
   int64_t getConstantBytes() const { return constantBytes; }
   int64_t getInputBytes() const { return inputBytes; }
