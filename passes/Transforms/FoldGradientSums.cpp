@@ -25,7 +25,9 @@
 //   %hp = mlg.stack %h_K-1, ..., %h_0       // [K, N, H]
 //   %dR = mlg.gemm %dz', %hp' {recurrent, trans_a = true}   // [4H, H]
 //
-// (plus whatever the chain started from), and the cells give no dR.
+// (plus whatever the chain started from), and the cells give no dR. Where
+// the input projection's gradient stacks every step's dz already, %dz is
+// that stack and %hp has the first step's h_prev (zeros) in front.
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,8 +102,40 @@ bool batchRecurrentGradient(LSTMCellBackwardOp last) {
   auto hType = cast<RankedTensorType>(hs[0].getType());
   int64_t k = int64_t(chain.size()), n = dzType.getDimSize(0),
           g = dzType.getDimSize(1), h = hType.getDimSize(1);
-  Value dz = StackOp::create(b, loc, dzType.clone({k, n, g}), dzs);
-  Value hp = StackOp::create(b, loc, hType.clone({k, n, h}), hs);
+  // The input projection's gradient already stacks every step's dz (the
+  // gradient of the unstack that cut the projection into steps): reuse it,
+  // with the first step's h_prev (zeros without an initial state) first,
+  // whose dz then multiplies nothing, instead of a second stack of all
+  // but one of the same dz's.
+  Value dz, hp;
+  for (Operation *user : dzs[0].getUsers()) {
+    auto all = dyn_cast<StackOp>(user);
+    if (!all || all->getNumOperands() != unsigned(k + 1) ||
+        all.getType() != dzType.clone({k + 1, n, g}))
+      continue;
+    bool same = true;
+    for (int64_t i = 0; i < k && same; ++i)
+      same = all->getOperand(i + 1) == dzs[i];
+    if (!same)
+      continue;
+    auto first = all->getOperand(0).getDefiningOp<LSTMCellBackwardOp>();
+    b.setInsertionPointAfter(all);
+    Value h0 = first ? first.getHPrev() : Value();
+    if (!h0)
+      h0 = ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(hType, b.getZeroAttr(hType.getElementType())));
+    SmallVector<Value> withFirst{h0};
+    withFirst.append(hs.begin(), hs.end());
+    dz = all;
+    hp = StackOp::create(b, loc, hType.clone({k + 1, n, h}), withFirst);
+    k += 1;
+    break;
+  }
+  if (!dz) {
+    dz = StackOp::create(b, loc, dzType.clone({k, n, g}), dzs);
+    hp = StackOp::create(b, loc, hType.clone({k, n, h}), hs);
+  }
   Value dR = GemmOp::create(b, loc, reshapeTo(b, loc, dz, {k * n, g}),
                             reshapeTo(b, loc, hp, {k * n, h}), Value(),
                             b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),

@@ -61,3 +61,30 @@ func.func @projected_chain(%dh3: tensor<2x2xf32>, %h1: tensor<2x2xf32>, %h2: ten
   %s = mlg.add %a#3, %b#3 : (tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<8x2xf32>
   return %s, %a#0, %b#0 : tensor<8x2xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+// When the input projection's gradient already stacks every step's dx (in
+// time order, the first step's too), R's product reuses that stack: the
+// h_prev's are stacked behind the first step's, which has none (zeros), so
+// its dx multiplies nothing, and no second stack of dx's is made.
+// CHECK-LABEL: func.func @projected_chain_shared_stack
+// CHECK:      %[[DX2:[a-z0-9_]+]], %[[DH:[a-z0-9_]+]], %[[DC:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %arg0 h_prev %arg2
+// CHECK:      %[[DX1:[a-z0-9_]+]], %[[DH1:[a-z0-9_]+]], %[[DC1:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %[[DH]] dc %[[DC]] h_prev %arg1
+// CHECK:      %[[DX0:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %[[DH1]] dc %[[DC1]] c
+// CHECK:      %[[ALL:.*]] = mlg.stack %[[DX0]], %[[DX1]], %[[DX2]] : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<3x2x8xf32>
+// CHECK-NEXT: %[[ZERO:.*]] = mlg.constant dense<0.000000e+00> : tensor<2x2xf32>
+// CHECK-NEXT: %[[HP:.*]] = mlg.stack %[[ZERO]], %arg1, %arg2 : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<3x2x2xf32>
+// CHECK-DAG:  %[[DZF:.*]] = mlg.reshape %[[ALL]] : tensor<3x2x8xf32> to tensor<6x8xf32>
+// CHECK-DAG:  %[[HPF:.*]] = mlg.reshape %[[HP]] : tensor<3x2x2xf32> to tensor<6x2xf32>
+// CHECK:      %[[DR:.*]] = mlg.gemm %[[DZF]], %[[HPF]] {{{.*}}recurrent, trans_a = true, trans_b = false}
+// CHECK-NOT:  mlg.stack
+// CHECK:      return %[[DR]], %[[ALL]]
+func.func @projected_chain_shared_stack(%dh2: tensor<2x2xf32>, %h0: tensor<2x2xf32>, %h1: tensor<2x2xf32>, %c0: tensor<2x2xf32>, %c1: tensor<2x2xf32>, %c2: tensor<2x2xf32>, %g0: tensor<2x8xf32>, %g1: tensor<2x8xf32>, %g2: tensor<2x8xf32>, %w: tensor<8x4xf32>, %r: tensor<8x2xf32>) -> (tensor<8x2xf32>, tensor<3x2x8xf32>) {
+  %a:4 = mlg.lstm_cell_backward dh %dh2 h_prev %h1 c_prev %c1 c %c2 gates %g2 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> (tensor<2x8xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<8x2xf32>)
+  %b:4 = mlg.lstm_cell_backward dh %a#1 dc %a#2 h_prev %h0 c_prev %c0 c %c1 gates %g1 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> (tensor<2x8xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<8x2xf32>)
+  %s = mlg.add %a#3, %b#3 : (tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<8x2xf32>
+  %d0 = mlg.lstm_cell_backward dh %b#1 dc %b#2 c %c0 gates %g0 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 0, 0, 0, 0, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  %all = mlg.stack %d0, %b#0, %a#0 : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<3x2x8xf32>
+  return %s, %all : tensor<8x2xf32>, tensor<3x2x8xf32>
+}
