@@ -17,7 +17,10 @@
 #include "mlg/Passes/Transforms/MemoryPacker.h"
 #include "mlg/Passes/Transforms/MemoryPlan.h"
 
+#include "mlg/Support/Format.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/IR/Builders.h"
 
 #define DEBUG_TYPE "mlg-plan-memory"
@@ -82,6 +85,23 @@ struct PlanMemoryPass : mlg::impl::PlanMemoryBase<PlanMemoryPass> {
 
     if (failed(verifyMemoryPlan(func, analysis)))
       return signalPassFailure();
+    // A recompute budget bounds LOAD; say so where the arena passes it.
+    if (auto facts = func->getAttrOfType<DictionaryAttr>("mlg.recompute"))
+      if (auto budget = facts.getAs<IntegerAttr>("budget_bytes")) {
+        int64_t peak = plan.size + analysis.getParameterBytes() +
+                       analysis.getConstantBytes();
+        if (peak > budget.getInt())
+          emitWarning(func.getLoc())
+              << "the planned peak " << formatBytes(peak)
+              << " passes the recompute budget " << formatBytes(budget.getInt())
+              << ": its LOAD fits, but the arena is "
+              << llvm::formatv("{0:f1}%",
+                               100.0 * double(plan.size - analysis.getLoad()) /
+                                   double(std::max<int64_t>(
+                                       analysis.getLoad(), 1)))
+                     .str()
+              << " above LOAD";
+      }
     arenaBytes += plan.size;
     loadBytes += analysis.getLoad();
     numBuffers += intervals.size();

@@ -208,6 +208,7 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
 
     RecomputePlan plan;
     std::string chosen = policy;
+    int64_t budgetBytes = -1;
     if (!budget.empty()) {
       std::string error;
       std::optional<int64_t> bytes = parseBudget(budget, plainPeak, error);
@@ -229,6 +230,7 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
       }
       plan = std::move(*fit);
       chosen = "budget";
+      budgetBytes = *bytes;
     } else {
       plan = planEcho(p);
     }
@@ -249,8 +251,11 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
         b.getNamedAttr("step_seconds", b.getF64FloatAttr(stepSeconds)),
         b.getNamedAttr("device", b.getStringAttr(profileData.name)),
     };
-    if (!budget.empty())
+    if (!budget.empty()) {
       facts.push_back(b.getNamedAttr("budget", b.getStringAttr(budget)));
+      facts.push_back(
+          b.getNamedAttr("budget_bytes", b.getI64IntegerAttr(budgetBytes)));
+    }
     func->setAttr("mlg.recompute", b.getDictionaryAttr(facts));
     numCloned += plan.numCloned;
     bytesSaved += plainLoad - plan.load();
