@@ -218,8 +218,9 @@ def PlanMemory : Pass<"mlg-plan-memory", "mlir::func::FuncOp"> {
     function argument, an op result, or an op's workspace; views and
     in-place results share their operand's) gets an offset in one arena such
     that buffers live at a common step never overlap. Offsets come from
-    greedy best fit tried in three orders (by size, by start, by interval
-    length), keeping the smallest arena, then a local search over placement
+    greedy best fit tried in five orders (by size, by start, by interval
+    length, by bytes times steps, by size then latest end), keeping the
+    smallest arena, then a local search over placement
     orders that stops within 0.1% of the aligned LOAD (or after a bounded
     amount of work); sizes and offsets are aligned.
     Every plan is checked for overlaps before it is written.

@@ -101,6 +101,22 @@ PackResult mlg::packBuffers(llvm::ArrayRef<LiveInterval> intervals,
            return length(a) > length(b);
          return bySize(a, b);
        }},
+      // Bytes times steps first: recomputing schedules mix a few huge
+      // long-lived buffers with thousands of short small ones.
+      {"area",
+       [&](unsigned a, unsigned b) {
+         double x = double(intervals[a].bytes) * double(length(a));
+         double y = double(intervals[b].bytes) * double(length(b));
+         if (x != y)
+           return x > y;
+         return bySize(a, b);
+       }},
+      {"size-end",
+       [&](unsigned a, unsigned b) {
+         if (intervals[a].bytes != intervals[b].bytes)
+           return intervals[a].bytes > intervals[b].bytes;
+         return intervals[a].end > intervals[b].end;
+       }},
   };
   std::vector<unsigned> bestOrder;
   best.size = std::numeric_limits<int64_t>::max();

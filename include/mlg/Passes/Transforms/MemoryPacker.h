@@ -34,8 +34,9 @@ struct PackResult {
 
 /// Greedy best fit (TFLite's GreedyBySize, XLA's heap simulator): buffers are
 /// placed one at a time, each in the smallest gap between the buffers it
-/// overlaps in time that holds it, or on top of them. Tried in three orders
-/// (by size, by start step, by interval length), keeping the smallest arena;
+/// overlaps in time that holds it, or on top of them. Tried in five orders
+/// (by size, by start step, by interval length, by bytes times steps, by
+/// size then latest end), keeping the smallest arena;
 /// then up to `searchIterations` steps of local search over the placement
 /// order, stopping early within 0.1% of the aligned LOAD or once the steps
 /// have cost about 4e9 buffer pairs. Sizes and offsets are rounded
