@@ -219,13 +219,19 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
       RecomputePlan smallest;
       std::optional<RecomputePlan> fit = planForBudget(p, *bytes, &smallest);
       if (!fit) {
+        int at = 0;
+        int64_t bound = loadLowerBound(p, &at);
         mlir::emitError(func.getLoc())
             << "recompute budget " << formatBytes(*bytes)
             << " cannot be met: the smallest peak found is "
             << formatBytes(smallest.load() + p.persistentBytes) << " ("
             << formatBytes(smallest.load()) << " of activations and gradients, "
             << formatBytes(p.persistentBytes)
-            << " of parameters, optimizer state and constants)";
+            << " of parameters, optimizer state and constants); no plan goes "
+               "below "
+            << formatBytes(bound + p.persistentBytes) << " ("
+            << analysis.describe(analysis.getSteps()[at])
+            << " alone holds " << formatBytes(bound) << ")";
         return signalPassFailure();
       }
       plan = std::move(*fit);
@@ -250,6 +256,7 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
         b.getNamedAttr("extra_seconds", b.getF64FloatAttr(plan.extraSeconds)),
         b.getNamedAttr("step_seconds", b.getF64FloatAttr(stepSeconds)),
         b.getNamedAttr("device", b.getStringAttr(profileData.name)),
+        b.getNamedAttr("lower_bound", b.getI64IntegerAttr(loadLowerBound(p))),
     };
     if (!budget.empty()) {
       facts.push_back(b.getNamedAttr("budget", b.getStringAttr(budget)));

@@ -461,6 +461,37 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
   return fit;
 }
 
+int64_t mlg::loadLowerBound(const RecomputeProblem &p, int *at) {
+  const ScheduleGraph &g = p.graph;
+  auto inArena = [&](unsigned v) {
+    return g.values[v].kind != ValueKind::Parameter &&
+           g.values[v].kind != ValueKind::Constant;
+  };
+  int64_t bound = 0;
+  for (int s = 0, e = g.steps.size(); s < e; ++s) {
+    const ScheduleGraph::Step &step = g.steps[s];
+    llvm::SmallDenseSet<unsigned, 8> seen;
+    int64_t bytes = step.workspace;
+    for (unsigned v : step.operands)
+      if (inArena(v) && seen.insert(v).second)
+        bytes += g.values[v].bytes;
+    for (auto [pos, r] : llvm::enumerate(step.results)) {
+      bool shares = g.values[r].kind == ValueKind::View ||
+                    llvm::any_of(step.inPlace, [&](auto pair) {
+                      return pair.first == pos;
+                    });
+      if (inArena(r) && !shares)
+        bytes += g.values[r].bytes;
+    }
+    if (bytes > bound) {
+      bound = bytes;
+      if (at)
+        *at = s;
+    }
+  }
+  return bound;
+}
+
 std::optional<int64_t> mlg::parseBudget(llvm::StringRef text,
                                         int64_t plainPeak,
                                         std::string &error) {

@@ -151,6 +151,8 @@ TEST(RecomputePlan, BudgetAgainstBruteForce) {
       minLoad = std::min(minLoad, plan.load());
       all.push_back({plan.load(), plan.extraSeconds});
     }
+    // The bound no plan goes below holds against every subset.
+    EXPECT_LE(loadLowerBound(p), minLoad);
     RecomputePlan echo = planEcho(p);
     EXPECT_GE(echo.load(), minLoad);
     EXPECT_LE(echo.load(), plainLoad);

@@ -98,6 +98,12 @@ std::optional<RecomputePlan> planForBudget(const RecomputeProblem &problem,
                                            int64_t budget,
                                            RecomputePlan *best = nullptr);
 
+/// A LOAD no recomputation can go below: the largest working set of a
+/// single step (its distinct arena operands, its results that cannot be
+/// written over an operand or alias one, and its workspace), which every
+/// schedule holds while that step runs. `at` gets that step.
+int64_t loadLowerBound(const RecomputeProblem &problem, int *at = nullptr);
+
 /// Parses a budget: bytes with an optional unit (B, KB, MB, GB, KiB, MiB,
 /// GiB; "4GiB", "1.5e9"), or a percentage of `plainPeak` ("50%").
 std::optional<int64_t> parseBudget(llvm::StringRef text, int64_t plainPeak,
