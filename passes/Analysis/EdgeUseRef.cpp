@@ -179,6 +179,7 @@ void EdgeUseRef::analyze(Block &block) {
   for (BlockArgument arg : block.getArguments())
     addValue(arg, Kind::Input, nullptr, 0);
   llvm::StringSet<> globalsSeen;
+  SymbolTableCollection symbolTables; // one lookup table, not a scan a name
   for (Operation *op : steps) {
     int64_t step = stepOf[op];
     for (Value result : op->getResults()) {
@@ -221,8 +222,9 @@ void EdgeUseRef::analyze(Block &block) {
       for (FlatSymbolRefAttr symbol : named) {
         if (!globalsSeen.insert(symbol.getValue()).second)
           continue;
-        auto global = SymbolTable::lookupNearestSymbolFrom<ml_program::GlobalOp>(
-            op, symbol.getAttr());
+        auto global =
+            symbolTables.lookupNearestSymbolFrom<ml_program::GlobalOp>(
+                op, symbol.getAttr());
         if (!global)
           continue;
         (global.getIsMutable() ? parameterBytes : constantBytes) +=

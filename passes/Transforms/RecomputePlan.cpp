@@ -55,11 +55,12 @@ int64_t storedBytes(const RecomputeProblem &p, const Users &users, int s) {
 }
 } // namespace
 
-RecomputePlan mlg::simulateRecompute(const RecomputeProblem &p,
-                                     const std::vector<bool> &set) {
+/// simulateRecompute with the original graph's users, which the planners
+/// compute once for their many simulations.
+static RecomputePlan simulate(const RecomputeProblem &p, const Users &users,
+                              const std::vector<bool> &set) {
   const ScheduleGraph &g = p.graph;
   int n = g.steps.size();
-  Users users(g);
   RecomputePlan plan;
   plan.recompute.assign(n, false);
   plan.clonePoint.assign(n, -1);
@@ -160,6 +161,11 @@ RecomputePlan mlg::simulateRecompute(const RecomputeProblem &p,
   return plan;
 }
 
+RecomputePlan mlg::simulateRecompute(const RecomputeProblem &p,
+                                     const std::vector<bool> &set) {
+  return simulate(p, Users(p.graph), set);
+}
+
 namespace {
 /// Echo's candidates: the connected subgraphs of cheap candidate steps,
 /// with the bytes they store across the gap, largest first.
@@ -175,6 +181,10 @@ std::vector<Component> cheapComponents(const RecomputeProblem &p,
   const ScheduleGraph &g = p.graph;
   int end = std::min<int>(p.forwardEnd, int(g.steps.size()) - 1);
   auto cheap = [&](int s) { return s >= 0 && p.candidate[s] && !p.heavy[s]; };
+  std::vector<int64_t> stored(g.steps.size(), 0);
+  for (int s = 0; s <= end; ++s)
+    if (cheap(s))
+      stored[s] = storedBytes(p, users, s);
   llvm::EquivalenceClasses<int> classes;
   for (int s = 0; s <= end; ++s) {
     if (!cheap(s))
@@ -196,7 +206,7 @@ std::vector<Component> cheapComponents(const RecomputeProblem &p,
     }
     Component &c = out[componentOf[leader]];
     c.steps.push_back(s);
-    c.stored += storedBytes(p, users, s);
+    c.stored += stored[s];
     c.seconds += p.seconds[s];
   }
   // Finer candidates for subgraphs that residual adds or concatenations
@@ -206,7 +216,7 @@ std::vector<Component> cheapComponents(const RecomputeProblem &p,
   size_t coarseCount = out.size();
   std::vector<int> mark(g.steps.size(), -1);
   for (int s = 0; s <= end; ++s) {
-    if (!fine || !cheap(s) || storedBytes(p, users, s) == 0 ||
+    if (!fine || !cheap(s) || stored[s] == 0 ||
         (coarse &&
          out[componentOf[classes.getLeaderValue(s)]].steps.size() == 1))
       continue;
@@ -219,7 +229,7 @@ std::vector<Component> cheapComponents(const RecomputeProblem &p,
       c.steps.push_back(t);
       for (unsigned v : g.steps[t].operands) {
         int d = g.values[v].def;
-        if (cheap(d) && mark[d] != s && storedBytes(p, users, d) == 0) {
+        if (cheap(d) && mark[d] != s && stored[d] == 0) {
           mark[d] = s;
           work.push_back(d);
         }
@@ -227,7 +237,7 @@ std::vector<Component> cheapComponents(const RecomputeProblem &p,
     }
     llvm::sort(c.steps);
     for (int t : c.steps) {
-      c.stored += storedBytes(p, users, t);
+      c.stored += stored[t];
       c.seconds += p.seconds[t];
     }
     out.push_back(std::move(c));
@@ -252,11 +262,11 @@ void sortCheapestFirst(std::vector<Component> &components) {
 /// stops early once `done` holds or `work` (simulated steps) runs out.
 /// Returns the last kept plan.
 template <typename Done>
-RecomputePlan addWhileLowering(const RecomputeProblem &p,
+RecomputePlan addWhileLowering(const RecomputeProblem &p, const Users &users,
                                llvm::ArrayRef<Component> components,
                                std::vector<bool> &set, Done done,
                                int64_t &work) {
-  RecomputePlan best = simulateRecompute(p, set);
+  RecomputePlan best = simulate(p, users, set);
   std::vector<bool> taken(components.size(), false);
   int64_t perTrial = int64_t(p.graph.steps.size()) + 1;
   // A second round: a subgraph that did not lower the peak alone may once
@@ -271,7 +281,7 @@ RecomputePlan addWhileLowering(const RecomputeProblem &p,
       std::vector<bool> trial = set;
       for (int s : components[c].steps)
         trial[s] = true;
-      RecomputePlan plan = simulateRecompute(p, trial);
+      RecomputePlan plan = simulate(p, users, trial);
       if (plan.load() < best.load()) {
         set = std::move(trial);
         best = std::move(plan);
@@ -304,7 +314,7 @@ RecomputePlan mlg::planEcho(const RecomputeProblem &p) {
       sortCheapestFirst(components);
     std::vector<bool> set(p.graph.steps.size(), false);
     RecomputePlan plan =
-        addWhileLowering(p, components, set,
+        addWhileLowering(p, users, components, set,
                          [](const RecomputePlan &) { return false; }, work);
     if (!best || plan.load() < best->load() ||
         (plan.load() == best->load() &&
@@ -317,7 +327,7 @@ RecomputePlan mlg::planEcho(const RecomputeProblem &p) {
   for (const Component &c : cheapComponents(p, users, true, false))
     for (int s : c.steps)
       all[s] = true;
-  RecomputePlan plan = simulateRecompute(p, all);
+  RecomputePlan plan = simulate(p, users, all);
   if (plan.load() < best->load())
     best = std::move(plan);
   return std::move(*best);
@@ -330,7 +340,8 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
   int n = g.steps.size();
   int64_t target = budget - p.persistentBytes;
   std::optional<RecomputePlan> fit;
-  RecomputePlan smallest = simulateRecompute(p, std::vector<bool>(n, false));
+  Users users(g);
+  RecomputePlan smallest = simulate(p, users, std::vector<bool>(n, false));
   auto consider = [&](const RecomputePlan &plan) {
     if (plan.load() <= target &&
         (!fit || plan.extraSeconds < fit->extraSeconds))
@@ -343,14 +354,13 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
     return fit;
 
   // Cheap subgraphs first, cheapest per stored byte.
-  Users users(g);
   std::vector<Component> components =
       cheapComponents(p, users, /*coarse=*/true, /*fine=*/true);
   sortCheapestFirst(components);
   std::vector<bool> cheapSet(n, false);
   int64_t work = 30'000'000;
   consider(addWhileLowering(
-      p, components, cheapSet,
+      p, users, components, cheapSet,
       [&](const RecomputePlan &plan) { return plan.load() <= target; }, work));
 
   // Segment checkpointing: everything recomputed but the steps that close
@@ -406,7 +416,7 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
             acc = 0;
           }
         }
-        consider(simulateRecompute(p, set));
+        consider(simulate(p, users, set));
       }
     }
   }
@@ -435,7 +445,7 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
     int moved = -1;
     for (int s : movable) {
       set[s] = !set[s];
-      RecomputePlan trial = simulateRecompute(p, set);
+      RecomputePlan trial = simulate(p, users, set);
       set[s] = !set[s];
       const RecomputePlan &bar = move ? *move : current;
       // Missing the budget, a toggle that keeps the peak but shrinks the
