@@ -9,10 +9,13 @@ mlg-translate writes the program, mlg-run runs it with the model's own
 weights (--weights) on an input this script draws with NumPy, and
 onnxruntime runs the original model on the same input. The error is
 max|mlg - ort| / max|ort| over the output; it must be at most 1e-4.
-Prints one line a model and a last line "N of 8 models match".
+Prints one line a model and a last line "N of 8 models match". A model's
+files (WORK/NAME: the program, the input, the output) are removed once it
+matches and kept, named in its line, if not.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -107,6 +110,11 @@ def main():
         except RuntimeError as e:
             ok, what = False, str(e)
         passed += ok
+        work = os.path.join(args.work, name)
+        if ok:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            what += f" (files kept in {work})"
         print(f"{'ok' if ok else 'FAIL'} {name}: {what}", flush=True)
     print(f"{passed} of {len(todo)} models match")
     return 0 if passed == len(todo) else 1

@@ -13,8 +13,11 @@ naming the smallest peak, and is reported as such). Runs use --poison, so a
 buffer read after the plan lets it die shows as NaNs. For every compiled
 variant the recompute pass's predicted LOAD must equal the LOAD the memory
 report finds after the rewrite. Prints one line per model and policy; exits
-1 on any failure.
+1 on any failure. A variant's files (WORK_DIR/MODEL-VARIANT.*: the programs,
+the report, the outputs; up to 0.5 GB) are removed once it is checked, the
+plain ones once all of the model's are; a failure keeps them and names them.
 """
+import glob
 import json
 import os
 import shutil
@@ -70,6 +73,16 @@ def run_step(tools, program, model, int_range, out_dir):
     return None
 
 
+def remove(variant):
+    """Removes a checked variant's files: VARIANT.mlir, .rt.mlir, .json,
+    .svg, .mlgp and the VARIANT.out folder."""
+    for path in glob.glob(glob.escape(variant) + ".*"):
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
 def outputs(out_dir):
     files = sorted(f for f in os.listdir(out_dir) if f.endswith((".pb", ".onnx")))
     return {f: open(os.path.join(out_dir, f), "rb").read() for f in files}
@@ -88,7 +101,7 @@ def main():
         plain, problem = compile_step(tools, path, flags, None, base + "-plain")
         problem = problem or run_step(tools, base + "-plain.mlgp", path, int_range, base + "-plain.out")
         if problem:
-            print(f"FAIL {name} plain: {problem}")
+            print(f"FAIL {name} plain: {problem} (files kept: {base}-plain.*)")
             failed += 1
             continue
         reference = outputs(base + "-plain.out")
@@ -97,36 +110,42 @@ def main():
         for frac in (50, 30):
             budget = persistent + plain["load_bytes"] * frac // 100
             policies.append((f"budget {frac}%", f"budget={budget}"))
+        failed_before = failed
         for label, option in policies:
             variant = base + "-" + label.replace(" ", "").replace("%", "")
+            kept = f" (files kept: {variant}.*, {base}-plain.*)"
             fn, problem = compile_step(tools, path, flags, option, variant)
             if problem:
                 if "cannot be met: the smallest peak found is" in problem:
                     print(f"ok {name} {label}: refused ({problem.split('error: ')[-1]})")
+                    remove(variant)
                 else:
-                    print(f"FAIL {name} {label}: {problem}")
+                    print(f"FAIL {name} {label}: {problem}{kept}")
                     failed += 1
                 continue
             facts = fn.get("recompute") or {}
             if facts.get("predicted_load") != fn["load_bytes"]:
                 print(f"FAIL {name} {label}: predicted LOAD {facts.get('predicted_load')} "
-                      f"but the report finds {fn['load_bytes']}")
+                      f"but the report finds {fn['load_bytes']}{kept}")
                 failed += 1
                 continue
             problem = run_step(tools, variant + ".mlgp", path, int_range, variant + ".out")
             if problem:
-                print(f"FAIL {name} {label}: {problem}")
+                print(f"FAIL {name} {label}: {problem}{kept}")
                 failed += 1
                 continue
             got = outputs(variant + ".out")
             differ = [f for f in reference if got.get(f) != reference[f]]
             if differ or set(got) != set(reference):
-                print(f"FAIL {name} {label}: {', '.join(differ)} differ")
+                print(f"FAIL {name} {label}: {', '.join(differ)} differ{kept}")
                 failed += 1
                 continue
             print(f"ok {name} {label}: loss and updated weights bit-identical, "
                   f"{facts.get('cloned', 0)} ops recomputed, LOAD "
                   f"{plain['load_bytes'] / 2**20:.1f} -> {fn['load_bytes'] / 2**20:.1f} MiB")
+            remove(variant)
+        if failed == failed_before:
+            remove(base + "-plain")
     print(f"{len(names)} models checked, {failed} failures")
     sys.exit(1 if failed else 0)
 

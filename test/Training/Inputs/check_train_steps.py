@@ -14,7 +14,8 @@ at 299x299), the LSTM (sequence 1000, batch 64) and the Transformer encoder
 (mlg-opt verifies the IR after every pass). Each must exit 0 with nothing on
 standard error and write a report whose function is @train_step, with a
 positive LOAD, an arena no smaller than LOAD, and parameters. Prints one line
-per model and exits 1 if any falls short.
+per model and exits 1 if any falls short. A model's report (M.json and the
+plot M.svg, up to 13 MB) is removed once checked and kept, named, if not.
 """
 import json
 import os
@@ -55,11 +56,13 @@ def main():
         fn, problem = check(mlg_opt, os.path.join(models, name), flags, report)
         if problem:
             failed += 1
-            print(f"FAIL {name}: {problem}")
+            print(f"FAIL {name}: {problem} (report kept: {report})")
         else:
             print(f"ok {name} {' '.join(flags)}: {fn['steps']} steps, LOAD "
                   f"{fn['load_bytes'] / 2**20:.1f} MiB, arena / LOAD "
                   f"{fn['arena_bytes'] / fn['load_bytes']:.4f}")
+            for path in (report, os.path.splitext(report)[0] + ".svg"):
+                os.remove(path)
     print(f"{len(runs) - failed} of {len(runs)} training steps built")
     sys.exit(1 if failed else 0)
 

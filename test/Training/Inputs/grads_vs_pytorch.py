@@ -16,9 +16,12 @@ labels, and compares. The error of a tensor is max|mlg - torch| /
 max|torch| (the scale at least a millionth of the model's largest
 gradient); the loss and every gradient
 must be within 1e-4. Prints one line per model and "N of M models match".
+A model's files (WORK/NAME: the ONNX export, the program, the outputs; up
+to 2 GB) are removed once it matches and kept, named in its line, if not.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -227,6 +230,11 @@ def main():
         except RuntimeError as e:
             ok, what = False, str(e)
         passed += ok
+        work = os.path.join(args.work, name)
+        if ok:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            what += f" (files kept in {work})"
         print(f"{'ok' if ok else 'FAIL'} {name}: {what}", flush=True)
     print(f"{passed} of {len(todo)} models match")
     return 0 if passed == len(todo) else 1

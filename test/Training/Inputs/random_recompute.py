@@ -9,8 +9,11 @@ the planner's predicted LOAD must be the memory report's.
 
   random_recompute.py MLG_OPT MLG_TRANSLATE MLG_RUN WORK_DIR [GRAPHS] [SEED]
 
-Prints one line per failure and a summary; exits 1 on any failure.
+Prints one line per failure and a summary; exits 1 on any failure. A
+graph's files (WORK_DIR/gG.mlir, gG-VARIANT.* and the gG-VARIANT folders)
+are removed once all its plans are checked; a failure keeps them.
 """
+import glob
 import json
 import os
 import random
@@ -96,6 +99,14 @@ def compile_and_run(tools, src, recompute, out):
     return fn, None
 
 
+def remove(out):
+    """Removes a checked plan's files: OUT.rt.mlir, .json, .svg, .mlgp and
+    the OUT folder."""
+    shutil.rmtree(out, ignore_errors=True)
+    for path in glob.glob(glob.escape(out) + ".*"):
+        os.remove(path)
+
+
 def outputs(folder):
     return {f: open(os.path.join(folder, f), "rb").read()
             for f in sorted(os.listdir(folder)) if f.endswith(".pb")}
@@ -114,35 +125,41 @@ def main():
         base = os.path.join(work, f"g{g}")
         plain, err = compile_and_run(tools, src, None, base + "-plain")
         if err:
-            print(f"FAIL graph {g} plain: {err[:300]}")
+            print(f"FAIL graph {g} plain: {err[:300]} (files kept: {src}, {base}-plain*)")
             failures += 1
             continue
         ref = outputs(base + "-plain")
         persistent = plain["parameter_bytes"] + plain["constant_bytes"]
         options = ["policy=echo"] + [f"budget={persistent + plain['load_bytes'] * f // 100}"
                                      for f in (90, 75)]
+        failed_before = failures
         for k, option in enumerate(options):
             out = f"{base}-r{k}"
+            kept = f" (files kept: {src}, {base}-plain*, {out}*)"
             fn, err = compile_and_run(tools, src, option, out)
             if err:
                 if "cannot be met: the smallest peak found is" in err:
                     refused += 1
                 else:
-                    print(f"FAIL graph {g} {option}: {err[:300]}")
+                    print(f"FAIL graph {g} {option}: {err[:300]}{kept}")
                     failures += 1
                 continue
             r = fn.get("recompute", {})
             got = outputs(out)
             if r.get("predicted_load") != fn["load_bytes"]:
                 print(f"FAIL graph {g} {option}: predicted LOAD {r.get('predicted_load')}, "
-                      f"report {fn['load_bytes']}")
+                      f"report {fn['load_bytes']}{kept}")
                 failures += 1
             elif got != ref:
-                print(f"FAIL graph {g} {option}: the loss or a gradient differs ({src})")
+                print(f"FAIL graph {g} {option}: the loss or a gradient differs{kept}")
                 failures += 1
             else:
                 compared += 1
                 recomputed += r.get("cloned", 0) > 0
+        if failures == failed_before:
+            for out in [base + "-plain"] + [f"{base}-r{k}" for k in range(len(options))]:
+                remove(out)
+            os.remove(src)
     print(f"{graphs} graphs, {compared} plans bit-identical ({recomputed} recomputing), "
           f"{refused} budgets refused, {failures} failures")
     sys.exit(1 if failures else 0)

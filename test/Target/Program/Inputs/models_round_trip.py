@@ -8,6 +8,8 @@ lower (--mlg-lower-pipeline), write the program, decode it with Python's
 protobuf (independently of mlg) and check its fields against the lowered
 MLIR (arena size, step kernels in order, input and output names, tensor
 count), then read it back to MLIR and write it again: the bytes must match.
+A model's files (WORK_DIR/NAME.*) are removed once it round-trips and kept,
+named, if not.
 """
 import os
 import re
@@ -68,10 +70,12 @@ def main():
                     problems.append("a step refers to a missing tensor")
         if problems:
             failed += 1
-            print(f"FAIL {name}: {'; '.join(problems)}")
+            print(f"FAIL {name}: {'; '.join(problems)} (files kept: {work}/{name}.*)")
         else:
             print(f"ok {name}: {len(p.steps)} steps, {len(p.tensors)} tensors, "
                   f"{len(p.persistents)} persistent, arena {p.arena_bytes}, {len(data)} bytes")
+            for path in (rt, a, back, b):
+                os.remove(path)
     print(f"{len(MODELS) - failed} of {len(MODELS)} programs round-trip")
     sys.exit(1 if failed else 0)
 
