@@ -90,6 +90,12 @@ def BuildTrainingStep : Pass<"mlg-build-training-step", "mlir::ModuleOp"> {
            "computed block by block, each block's loss is averaged, so that "
            "with -mlg-recompute the backward holds one block of logits at a "
            "time (a language model's logits are its largest tensor)">,
+    Option<"projectionSteps", "projection-steps", "int64_t", /*default=*/"0",
+           "LSTM input projections over this many time steps each (0: one "
+           "product for the whole sequence; -1: about the square root of "
+           "the sequence length): with -mlg-recompute a plan "
+           "can then recompute one block's projection at a time, and the "
+           "backward holds one block's gate gradients at a time">,
     Option<"inputGradients", "input-gradients", "bool", /*default=*/"false",
            "Also return the gradient of every floating-point input "
            "('grad:NAME'), for gradient checks">,
@@ -110,6 +116,12 @@ def UnrollLstm : Pass<"mlg-unroll-lstm", "mlir::func::FuncOp"> {
     time step and later passes can checkpoint at time-step granularity.
     -mlg-build-training-step runs this first.
   }];
+  let options = [
+    Option<"projectionSteps", "projection-steps", "int64_t", /*default=*/"0",
+           "Project the input in products over this many time steps each "
+           "(0: one product for the whole sequence; -1: about the square "
+           "root of the sequence length)">,
+  ];
 }
 
 def DeadNodeElim : Pass<"mlg-dead-node-elim", "mlir::func::FuncOp"> {

@@ -37,6 +37,12 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
   step.epsilon = options.epsilon;
   step.frozen.assign(options.frozen.begin(), options.frozen.end());
   step.lossChunks = options.lossChunks;
+  // By default a budget gets blocks that it can recompute one at a time;
+  // otherwise one product over the sequence is the fastest.
+  bool budget = options.recompute != "none" && options.recompute != "echo";
+  step.projectionSteps = options.projectionSteps >= -1 ? options.projectionSteps
+                         : budget                      ? -1
+                                                       : 0;
   pm.addPass(createBuildTrainingStep(step));
   pm.addNestedPass<func::FuncOp>(createDeadNodeElim());
   pm.addNestedPass<func::FuncOp>(createFoldGradientSums());

@@ -95,17 +95,23 @@ if [[ "${MLG_BENCH:-0}" == 1 ]]; then
     # scratch), the LSTM with its recurrent activations gone.
     [[ $name == resnet50-train ]] && policies+=" 4.9GiB"
     # (and with its loss in 8 blocks of rows, so that the backward holds
-    # one block of logits at a time: tag chunks8-3GiB).
-    [[ $name == lstm ]] && policies+=" 3.5GiB chunks8-3GiB"
+    # one block of logits at a time: tag chunks8-3GiB; and its input
+    # projected 32 steps at a time, so that one block's projection is
+    # recomputed at a time: tag steps32-chunks8-40pct, the 40%).
+    [[ $name == lstm ]] && policies+=" 3.5GiB chunks8-3GiB steps32-chunks8-40%"
     for policy in $policies; do
       tag=${policy/\%/pct}
-      chunks=1
-      if [[ $policy == chunks* ]]; then
-        chunks=${policy%%-*}; chunks=${chunks#chunks}; policy=${policy#*-}
-      fi
+      chunks=1 steps=0
+      while [[ $policy == chunks*-* || $policy == steps*-* ]]; do
+        part=${policy%%-*}; policy=${policy#*-}
+        case $part in
+          chunks*) chunks=${part#chunks} ;;
+          steps*) steps=${part#steps} ;;
+        esac
+      done
       variant="$out/programs/${name%-train}-train-$tag"
       if "$build/bin/mlg-opt" "$models/$name.onnx" "$flag" \
-           --mlg-train-pipeline="optimizer=momentum momentum=0.9 loss-chunks=$chunks recompute=$policy memory-report=$variant.report.json" \
+           --mlg-train-pipeline="optimizer=momentum momentum=0.9 loss-chunks=$chunks projection-steps=$steps recompute=$policy memory-report=$variant.report.json" \
            -o "$variant.rt.mlir" 2>"$variant.err"; then
         "$build/bin/mlg-translate" --mlg-to-program "$variant.rt.mlir" -o "$variant.mlgp"
         python3 "$here/bench/gpu/plan_facts.py" "$variant.report.json" > "$variant.plan.json"

@@ -231,7 +231,7 @@ LogicalResult BuildTrainingStepPass::emitUpdate(OpBuilder &b, Location loc,
 
 LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
   MLIRContext *ctx = func.getContext();
-  if (failed(unrollLstmForTraining(func)))
+  if (failed(unrollLstmForTraining(func, projectionSteps)))
     return failure();
   Block &body = func.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());

@@ -78,9 +78,38 @@ LSTMCellBackwardOp projectedSource(Value acc, LSTMCellBackwardOp op) {
   return prev;
 }
 
+/// A stack of consecutive dz's of `chain` that the input projection's
+/// gradient made (the gradient of the unstack that cut a projection into
+/// steps), starting at `dzs[i]`: its operands are `dzs[i, i + m)`, or, at
+/// the chain's start (i == 0), the dz of the step before the chain (which
+/// has no dR: its h_prev, or zeros, multiplies it) and then
+/// `dzs[0, m - 1)`. Returns the stack and how many operands precede
+/// `dzs[i]` in it (0 or 1).
+std::pair<StackOp, int64_t> projectionStack(ArrayRef<Value> dzs, size_t i) {
+  for (Operation *user : dzs[i].getUsers()) {
+    auto stack = dyn_cast<StackOp>(user);
+    if (!stack)
+      continue;
+    OperandRange ops = stack->getOperands();
+    int64_t lead = ops.front() == dzs[i] ? 0 : 1;
+    if (lead == 1 && (i != 0 || ops.size() < 2 || ops[1] != dzs[0]))
+      continue;
+    if (i + ops.size() - lead > dzs.size())
+      continue;
+    bool same = true;
+    for (size_t j = lead; j < ops.size() && same; ++j)
+      same = ops[j] == dzs[i + j - lead];
+    if (same)
+      return {stack, lead};
+  }
+  return {};
+}
+
 /// Replaces the accumulate_r chain ending at `last` (at least two projected
-/// cells) by one product over the stacked dz's and h_prev's. Returns
-/// whether it did.
+/// cells) by products over the stacked dz's and h_prev's: one per stack the
+/// projections' gradients made (with the step before the chain's h_prev, or
+/// zeros, in front where that stack starts one step early), one over the
+/// dz's no such stack holds, summed. Returns whether it did.
 bool batchRecurrentGradient(LSTMCellBackwardOp last) {
   SmallVector<LSTMCellBackwardOp> chain = {last};
   while (LSTMCellBackwardOp prev = projectedSource(chain.back().getDRAcc(),
@@ -88,11 +117,7 @@ bool batchRecurrentGradient(LSTMCellBackwardOp last) {
     chain.push_back(prev);
   if (chain.size() < 2)
     return false;
-  // chain: last first. The product comes after the last; the stacks read
-  // values all defined by then.
-  OpBuilder b(last->getContext());
-  b.setInsertionPointAfter(last);
-  Location loc = last.getLoc();
+  // chain: last first, so dzs[i] is the dz one step after dzs[i - 1]'s.
   SmallVector<Value> dzs, hs;
   for (LSTMCellBackwardOp op : chain) {
     dzs.push_back(op.getDx());
@@ -100,49 +125,74 @@ bool batchRecurrentGradient(LSTMCellBackwardOp last) {
   }
   auto dzType = cast<RankedTensorType>(dzs[0].getType());
   auto hType = cast<RankedTensorType>(hs[0].getType());
-  int64_t k = int64_t(chain.size()), n = dzType.getDimSize(0),
-          g = dzType.getDimSize(1), h = hType.getDimSize(1);
-  // The input projection's gradient already stacks every step's dz (the
-  // gradient of the unstack that cut the projection into steps): reuse it,
-  // with the first step's h_prev (zeros without an initial state) first,
-  // whose dz then multiplies nothing, instead of a second stack of all
-  // but one of the same dz's.
-  Value dz, hp;
-  for (Operation *user : dzs[0].getUsers()) {
-    auto all = dyn_cast<StackOp>(user);
-    if (!all || all->getNumOperands() != unsigned(k + 1) ||
-        all.getType() != dzType.clone({k + 1, n, g}))
+  int64_t n = dzType.getDimSize(0), g = dzType.getDimSize(1),
+          h = hType.getDimSize(1);
+  Location loc = last.getLoc();
+  OpBuilder b(last->getContext());
+  // The product of a stack of dz's by the h_prev's beside them, after
+  // `after` (which comes after every h_prev).
+  auto product = [&](Operation *after, Value dz, ArrayRef<Value> hps) {
+    b.setInsertionPointAfter(after);
+    int64_t k = int64_t(hps.size());
+    Value hp = StackOp::create(b, loc, hType.clone({k, n, h}), hps);
+    return GemmOp::create(b, loc, reshapeTo(b, loc, dz, {k * n, g}),
+                          reshapeTo(b, loc, hp, {k * n, h}), Value(),
+                          b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),
+                          b.getBoolAttr(true), b.getBoolAttr(false),
+                          b.getUnitAttr())
+        .getResult();
+  };
+  // One product right after each projection stack (so that its dz's can go
+  // once its products are done); the dz's no such stack holds go into one
+  // stack after the chain's end.
+  SmallVector<Value> products, restDz, restH;
+  for (size_t i = 0; i < dzs.size();) {
+    auto [stack, lead] = projectionStack(dzs, i);
+    if (!stack) {
+      restDz.push_back(dzs[i]);
+      restH.push_back(hs[i]);
+      ++i;
       continue;
-    bool same = true;
-    for (int64_t i = 0; i < k && same; ++i)
-      same = all->getOperand(i + 1) == dzs[i];
-    if (!same)
+    }
+    SmallVector<Value> hps;
+    Operation *after = stack;
+    if (lead) {
+      auto first = stack->getOperand(0).getDefiningOp<LSTMCellBackwardOp>();
+      Value h0 = first ? first.getHPrev() : Value();
+      if (!h0) {
+        b.setInsertionPointAfter(stack);
+        h0 = ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::get(hType,
+                                   b.getZeroAttr(hType.getElementType())));
+        after = h0.getDefiningOp();
+      }
+      hps.push_back(h0);
+    }
+    size_t count = stack->getNumOperands() - lead;
+    hps.append(hs.begin() + i, hs.begin() + i + count);
+    products.push_back(product(after, stack, hps));
+    i += count;
+  }
+  if (!restDz.empty()) {
+    b.setInsertionPointAfter(last);
+    Value dz = StackOp::create(
+        b, loc, dzType.clone({int64_t(restDz.size()), n, g}), restDz);
+    products.push_back(product(dz.getDefiningOp(), dz, restH));
+  }
+  // Summed in program order, each add after its product.
+  llvm::sort(products, [](Value x, Value y) {
+    return x.getDefiningOp()->isBeforeInBlock(y.getDefiningOp());
+  });
+  Value dR = chain.back().getDRAcc();
+  for (Value p : products) {
+    if (!dR) {
+      dR = p;
       continue;
-    auto first = all->getOperand(0).getDefiningOp<LSTMCellBackwardOp>();
-    b.setInsertionPointAfter(all);
-    Value h0 = first ? first.getHPrev() : Value();
-    if (!h0)
-      h0 = ConstantOp::create(
-          b, loc,
-          DenseElementsAttr::get(hType, b.getZeroAttr(hType.getElementType())));
-    SmallVector<Value> withFirst{h0};
-    withFirst.append(hs.begin(), hs.end());
-    dz = all;
-    hp = StackOp::create(b, loc, hType.clone({k + 1, n, h}), withFirst);
-    k += 1;
-    break;
+    }
+    b.setInsertionPointAfter(p.getDefiningOp());
+    dR = AddOp::create(b, loc, p, dR);
   }
-  if (!dz) {
-    dz = StackOp::create(b, loc, dzType.clone({k, n, g}), dzs);
-    hp = StackOp::create(b, loc, hType.clone({k, n, h}), hs);
-  }
-  Value dR = GemmOp::create(b, loc, reshapeTo(b, loc, dz, {k * n, g}),
-                            reshapeTo(b, loc, hp, {k * n, h}), Value(),
-                            b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),
-                            b.getBoolAttr(true), b.getBoolAttr(false),
-                            b.getUnitAttr());
-  if (Value start = chain.back().getDRAcc())
-    dR = AddOp::create(b, loc, dR, start);
   last.getDR().replaceAllUsesWith(dR);
   // Each cell again without dR or its accumulator.
   for (LSTMCellBackwardOp op : chain) {

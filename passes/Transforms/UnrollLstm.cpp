@@ -32,7 +32,11 @@
 //   %h1, %c1, %g1 = mlg.lstm_cell %p0 ... {projected}
 //
 // so the backward, too, gets W's gradient and x's from one product each
-// over the sequence. A reverse direction walks the steps from the last; a
+// over the sequence. With `projection-steps=S` the sequence is first split
+// into blocks of S steps (the last may be shorter), each projected by its
+// own product: a recomputing plan then recomputes one block's projection
+// at a time, and the backward holds one block's gate gradients instead of
+// the whole sequence's. A reverse direction walks the steps from the last; a
 // bidirectional LSTM unstacks its weights into the two directions and
 // stacks Y time-major, then by direction. An initial state that is absent or a zero splat constant
 // (what exporters write for "no initial state") gives a first cell without
@@ -48,6 +52,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
+
+#include <cmath>
 
 #define DEBUG_TYPE "mlg-unroll-lstm"
 
@@ -95,7 +101,35 @@ Value nonZero(Value state) {
   return state;
 }
 
-void unroll(LSTMOp lstm) {
+/// `x` [T, N, I] as blocks of `steps` time steps, each flattened to
+/// [S * N, I] (the last block may be shorter), with its number of steps:
+/// one block when `steps` is 0 or covers the sequence; -1 is about the
+/// square root of the sequence length (Chen et al.'s segment for one
+/// level of recomputation).
+SmallVector<std::pair<Value, int64_t>>
+projectionBlocks(OpBuilder &b, Location loc, Value x, int64_t steps) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t total = type.getDimSize(0), batch = type.getDimSize(1),
+          input = type.getDimSize(2);
+  if (steps < 0)
+    steps = int64_t(std::ceil(std::sqrt(double(total))));
+  if (steps == 0 || steps >= total)
+    return {{reshapeTo(b, loc, x, {total * batch, input}), total}};
+  SmallVector<int64_t> sizes;
+  for (int64_t t = 0; t < total; t += steps)
+    sizes.push_back(std::min(steps, total - t));
+  SmallVector<Type> types;
+  for (int64_t size : sizes)
+    types.push_back(type.clone({size, batch, input}));
+  auto split = SplitOp::create(b, loc, types, x, b.getI64IntegerAttr(0),
+                               b.getDenseI64ArrayAttr(sizes));
+  SmallVector<std::pair<Value, int64_t>> blocks;
+  for (auto [block, size] : llvm::zip_equal(split.getResults(), sizes))
+    blocks.push_back({reshapeTo(b, loc, block, {size * batch, input}), size});
+  return blocks;
+}
+
+void unroll(LSTMOp lstm, int64_t projectionSteps) {
   OpBuilder b(lstm);
   Location loc = lstm.getLoc();
   RankedTensorType yType = lstm.getY().getType(),
@@ -115,13 +149,13 @@ void unroll(LSTMOp lstm) {
       return v ? unstack(b, loc, v) : SmallVector<Value>(dirs, Value());
     };
     auto xType = cast<RankedTensorType>(lstm.getX().getType());
-    int64_t batch = xType.getDimSize(1), input = xType.getDimSize(2);
+    int64_t batch = xType.getDimSize(1);
     // One step keeps the plain cell: there is nothing to batch.
     bool project = steps > 1;
     SmallVector<Value> xs;
-    Value xFlat;
+    SmallVector<std::pair<Value, int64_t>> xBlocks;
     if (project)
-      xFlat = reshapeTo(b, loc, lstm.getX(), {steps * batch, input});
+      xBlocks = projectionBlocks(b, loc, lstm.getX(), projectionSteps);
     else
       xs = unstack(b, loc, lstm.getX());
     SmallVector<Value> ws = perDirection(lstm.getW()),
@@ -134,11 +168,19 @@ void unroll(LSTMOp lstm) {
       Value h = h0s[d], c = c0s[d];
       if (project) {
         int64_t gates = cast<RankedTensorType>(ws[d].getType()).getDimSize(0);
-        Value xw = GemmOp::create(b, loc, xFlat, ws[d], Value(),
-                                  b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),
-                                  b.getBoolAttr(false), b.getBoolAttr(true),
-                                  b.getUnitAttr());
-        xs = unstack(b, loc, reshapeTo(b, loc, xw, {steps, batch, gates}));
+        xs.clear();
+        for (auto [block, blockSteps] : xBlocks) {
+          Value xw = GemmOp::create(
+              b, loc, block, ws[d], Value(), b.getF64FloatAttr(1.0),
+              b.getF64FloatAttr(0.0), b.getBoolAttr(false),
+              b.getBoolAttr(true), b.getUnitAttr());
+          if (blockSteps == 1)
+            xs.push_back(xw);
+          else
+            llvm::append_range(
+                xs, unstack(b, loc,
+                            reshapeTo(b, loc, xw, {blockSteps, batch, gates})));
+        }
       }
       for (int64_t s = 0; s < steps; ++s) {
         int64_t t = reverse || d == 1 ? steps - 1 - s : s;
@@ -180,18 +222,25 @@ void unroll(LSTMOp lstm) {
 
 } // namespace
 
-LogicalResult mlg::unrollLstmForTraining(func::FuncOp func) {
+LogicalResult mlg::unrollLstmForTraining(func::FuncOp func,
+                                         int64_t projectionSteps) {
+  if (projectionSteps < -1)
+    return func.emitError("projection-steps=")
+           << projectionSteps
+           << ": must be 0 (the whole sequence), -1 (about the square root "
+              "of the sequence length) or more";
   SmallVector<LSTMOp> lstms;
   func.walk([&](LSTMOp lstm) { lstms.push_back(lstm); });
   for (LSTMOp lstm : lstms)
-    unroll(lstm);
+    unroll(lstm, projectionSteps);
   return success();
 }
 
 namespace {
 struct UnrollLstmPass : mlg::impl::UnrollLstmBase<UnrollLstmPass> {
+  using UnrollLstmBase::UnrollLstmBase;
   void runOnOperation() override {
-    if (failed(unrollLstmForTraining(getOperation())))
+    if (failed(unrollLstmForTraining(getOperation(), projectionSteps)))
       signalPassFailure();
   }
 };

@@ -88,3 +88,37 @@ func.func @projected_chain_shared_stack(%dh2: tensor<2x2xf32>, %h0: tensor<2x2xf
   %all = mlg.stack %d0, %b#0, %a#0 : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<3x2x8xf32>
   return %s, %all : tensor<8x2xf32>, tensor<3x2x8xf32>
 }
+
+// -----
+
+// With the input projected in blocks (projection-steps=2 over 4 steps),
+// each block's projection gradient stacks its own steps' dx's; R's
+// gradient is one product per block stack, placed right after it (so that
+// each block's dx's can go as soon as its products are done), the first
+// block's with zeros for its first step's h_prev, and the products summed.
+// CHECK-LABEL: func.func @projected_blocks
+// CHECK:      %[[DX3:[a-z0-9_]+]], %[[DH3:[a-z0-9_]+]], %[[DC3:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %arg0 h_prev %arg3
+// CHECK:      %[[DX2:[a-z0-9_]+]], %[[DH2:[a-z0-9_]+]], %[[DC2:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %[[DH3]] dc %[[DC3]] h_prev %arg2
+// CHECK:      %[[BLK1:.*]] = mlg.stack %[[DX2]], %[[DX3]] : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x2x8xf32>
+// CHECK-NEXT: %[[HP1:.*]] = mlg.stack %arg2, %arg3 : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
+// CHECK:      %[[DR1:.*]] = mlg.gemm {{.*}}recurrent, trans_a = true, trans_b = false} : (tensor<4x8xf32>, tensor<4x2xf32>) -> tensor<8x2xf32>
+// CHECK:      %[[DX1:[a-z0-9_]+]], %[[DH1:[a-z0-9_]+]], %[[DC1:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %[[DH2]] dc %[[DC2]] h_prev %arg1
+// CHECK:      %[[DX0:[a-z0-9_]+]] = mlg.lstm_cell_backward dh %[[DH1]] dc %[[DC1]] c
+// CHECK:      %[[BLK0:.*]] = mlg.stack %[[DX0]], %[[DX1]] : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x2x8xf32>
+// CHECK-NEXT: %[[ZERO:.*]] = mlg.constant dense<0.000000e+00> : tensor<2x2xf32>
+// CHECK-NEXT: %[[HP0:.*]] = mlg.stack %[[ZERO]], %arg1 : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
+// CHECK:      %[[DR0:.*]] = mlg.gemm {{.*}}recurrent, trans_a = true, trans_b = false} : (tensor<4x8xf32>, tensor<4x2xf32>) -> tensor<8x2xf32>
+// CHECK-NEXT: %[[DR:.*]] = mlg.add %[[DR0]], %[[DR1]]
+// CHECK-NOT:  mlg.stack
+// CHECK:      return %[[DR]], %[[BLK1]], %[[BLK0]]
+func.func @projected_blocks(%dh3: tensor<2x2xf32>, %h0: tensor<2x2xf32>, %h1: tensor<2x2xf32>, %h2: tensor<2x2xf32>, %c0: tensor<2x2xf32>, %c1: tensor<2x2xf32>, %c2: tensor<2x2xf32>, %c3: tensor<2x2xf32>, %g0: tensor<2x8xf32>, %g1: tensor<2x8xf32>, %g2: tensor<2x8xf32>, %g3: tensor<2x8xf32>, %w: tensor<8x4xf32>, %r: tensor<8x2xf32>) -> (tensor<8x2xf32>, tensor<2x2x8xf32>, tensor<2x2x8xf32>) {
+  %a:4 = mlg.lstm_cell_backward dh %dh3 h_prev %h2 c_prev %c2 c %c3 gates %g3 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> (tensor<2x8xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<8x2xf32>)
+  %b:4 = mlg.lstm_cell_backward dh %a#1 dc %a#2 h_prev %h1 c_prev %c1 c %c2 gates %g2 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> (tensor<2x8xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<8x2xf32>)
+  %s1 = mlg.add %a#3, %b#3 : (tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<8x2xf32>
+  %blk1 = mlg.stack %b#0, %a#0 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x2x8xf32>
+  %e:4 = mlg.lstm_cell_backward dh %b#1 dc %b#2 h_prev %h0 c_prev %c0 c %c1 gates %g1 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> (tensor<2x8xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<8x2xf32>)
+  %s2 = mlg.add %s1, %e#3 : (tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<8x2xf32>
+  %d0 = mlg.lstm_cell_backward dh %e#1 dc %e#2 c %c0 gates %g0 weights %w, %r {input_forget = false, projected, resultSegmentSizes = array<i32: 1, 0, 0, 0, 0, 0, 0>} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<8x4xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  %blk0 = mlg.stack %d0, %e#0 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x2x8xf32>
+  return %s2, %blk1, %blk0 : tensor<8x2xf32>, tensor<2x2x8xf32>, tensor<2x2x8xf32>
+}

@@ -68,6 +68,14 @@ struct TrainPipelineOptions
       llvm::cl::desc("Softmax cross-entropy over the output product's rows "
                      "in this many blocks (mlg-build-training-step)"),
       llvm::cl::init(1)};
+  Option<int64_t> projectionSteps{
+      *this, "projection-steps",
+      llvm::cl::desc("LSTM input projections over this many time steps "
+                     "each: 0 for the whole sequence, -1 for about its "
+                     "square root; by default the whole sequence, or its "
+                     "square root under a recompute budget "
+                     "(mlg-build-training-step)"),
+      llvm::cl::init(-2)};
   Option<std::string> recompute{
       *this, "recompute",
       llvm::cl::desc("Recompute in the backward: none, echo (Echo's "

@@ -238,9 +238,12 @@ MLIRContext &context() {
     return ::testing::AssertionFailure() << "forward: " << f.message;
   if (Failure f = compile(*module,
                           "mlg-build-training-step{loss=none optimizer=none "
-                          "input-gradients=true},"
-                          "func.func(mlg-dead-node-elim,mlg-fold-gradient-sums),"
-                          "mlg-lower-pipeline",
+                          "input-gradients=true " +
+                              options.stepOptions +
+                              "},"
+                              "func.func(mlg-dead-node-elim,mlg-fold-"
+                              "gradient-sums),"
+                              "mlg-lower-pipeline",
                           &trainProgram))
     return ::testing::AssertionFailure() << "training step: " << f.message;
   std::unique_ptr<mlg_rt::Session> forward, train;

@@ -42,6 +42,8 @@ struct GradientCheckOptions {
   /// Values for specific arguments (by index), instead of random data; an
   /// argument given here is not perturbed.
   std::vector<std::pair<unsigned, std::vector<double>>> fixed;
+  /// More mlg-build-training-step options, e.g. "projection-steps=2".
+  std::string stepOptions;
 };
 
 /// Checks every float argument's gradient. Returns a failure message for

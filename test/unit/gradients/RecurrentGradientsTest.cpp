@@ -166,6 +166,30 @@ TEST(RecurrentGradients, LstmOneStepAndLongerSequence) {
   EXPECT_GRADIENT(lstm(longer), options());
 }
 
+TEST(RecurrentGradients, LstmProjectedInBlocks) {
+  // projection-steps=2 over 5 steps: blocks of 2, 2 and 1 steps, each
+  // projected by its own product; the recurrent weights' gradient is one
+  // product per block's stack of gate gradients.
+  mlg::test::GradientCheckOptions o = options();
+  o.stepOptions = "projection-steps=2";
+  Lstm l;
+  l.steps = 5;
+  EXPECT_GRADIENT(lstm(l), o);
+  Lstm both;
+  both.steps = 5;
+  both.direction = "bidirectional";
+  both.initialH = both.initialC = true;
+  EXPECT_GRADIENT(lstm(both), o);
+  Lstm reverse;
+  reverse.steps = 4;
+  reverse.direction = "reverse";
+  reverse.zeroInitialState = true;
+  EXPECT_GRADIENT(lstm(reverse), o);
+  // A block of one step is its cell's own product.
+  o.stepOptions = "projection-steps=1";
+  EXPECT_GRADIENT(lstm(l), o);
+}
+
 TEST(RecurrentGradients, LstmInputForgetAndClip) {
   Lstm coupled;
   coupled.inputForget = true;
