@@ -67,6 +67,8 @@ LogicalResult ProgramOp::verify() {
         "needs at least one stream and a non-negative event count");
   if (getHostSize() && static_cast<int64_t>(*getHostSize()) < 0)
     return emitOpError("host_size must be non-negative");
+  if (getMemoryBudget() && static_cast<int64_t>(*getMemoryBudget()) < 0)
+    return emitOpError("memory_budget must be non-negative");
   return success();
 }
 

@@ -55,7 +55,9 @@ def MLGRT_ProgramOp : MLGRT_Op<"program", [
     steps copy to and from. Steps run on `num_streams` streams and
     synchronize through `num_events` events: a step waits only for events
     that earlier steps record, so the body's order is also a valid serial
-    order.
+    order. `memory_budget`, where the user gave one, is the device memory
+    the step may use in all: what the program's buffers leave of it bounds
+    a backend's scratch.
 
     ```mlir
     mlgrt.program @forward {arena_size = 266240 : i64, num_events = 0 : i64, num_streams = 1 : i64} {
@@ -71,7 +73,8 @@ def MLGRT_ProgramOp : MLGRT_Op<"program", [
   let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$arena_size,
                    I64Attr:$num_streams, I64Attr:$num_events,
                    OptionalAttr<StrAttr>:$source,
-                   OptionalAttr<I64Attr>:$host_size);
+                   OptionalAttr<I64Attr>:$host_size,
+                   OptionalAttr<I64Attr>:$memory_budget);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasVerifier = 1;

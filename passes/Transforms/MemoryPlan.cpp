@@ -51,6 +51,14 @@ std::optional<int64_t> mlg::getPlannedArenaSize(FunctionOpInterface function) {
   return attr.getInt();
 }
 
+std::optional<int64_t> mlg::getMemoryBudget(FunctionOpInterface function) {
+  auto facts = function->getAttrOfType<DictionaryAttr>("mlg.recompute");
+  auto budget = facts ? facts.getAs<IntegerAttr>("budget_bytes") : nullptr;
+  if (!budget || budget.getInt() < 0)
+    return std::nullopt;
+  return budget.getInt();
+}
+
 LogicalResult mlg::verifyMemoryPlan(FunctionOpInterface function,
                                     const EdgeUseRef &analysis) {
   std::optional<int64_t> arena = getPlannedArenaSize(function);

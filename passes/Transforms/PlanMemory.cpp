@@ -86,22 +86,22 @@ struct PlanMemoryPass : mlg::impl::PlanMemoryBase<PlanMemoryPass> {
     if (failed(verifyMemoryPlan(func, analysis)))
       return signalPassFailure();
     // A recompute budget bounds LOAD; say so where the arena passes it.
-    if (auto facts = func->getAttrOfType<DictionaryAttr>("mlg.recompute"))
-      if (auto budget = facts.getAs<IntegerAttr>("budget_bytes")) {
-        int64_t peak = plan.size + analysis.getParameterBytes() +
-                       analysis.getConstantBytes();
-        if (peak > budget.getInt())
-          emitWarning(func.getLoc())
-              << "the planned peak " << formatBytes(peak)
-              << " passes the recompute budget " << formatBytes(budget.getInt())
-              << ": its LOAD fits, but the arena is "
-              << llvm::formatv("{0:f1}%",
-                               100.0 * double(plan.size - analysis.getLoad()) /
-                                   double(std::max<int64_t>(
-                                       analysis.getLoad(), 1)))
-                     .str()
-              << " above LOAD";
-      }
+    if (std::optional<int64_t> budget = getMemoryBudget(func)) {
+      int64_t peak = plan.size + analysis.getParameterBytes() +
+                     analysis.getConstantBytes();
+      if (peak > *budget)
+        emitWarning(func.getLoc())
+            << "the planned peak " << formatBytes(peak)
+            << " passes the recompute budget " << formatBytes(*budget)
+            << " by " << formatBytes(peak - *budget)
+            << ": its LOAD fits, but the arena is "
+            << llvm::formatv("{0:f1}%",
+                             100.0 * double(plan.size - analysis.getLoad()) /
+                                 double(std::max<int64_t>(
+                                     analysis.getLoad(), 1)))
+                   .str()
+            << " above LOAD";
+    }
     arenaBytes += plan.size;
     loadBytes += analysis.getLoad();
     numBuffers += intervals.size();

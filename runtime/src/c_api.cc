@@ -328,6 +328,7 @@ static void toC(const MemoryStats &m, mlg_rt_memory_stats_t *out) {
   out->constant_bytes = m.constantBytes;
   out->max_workspace_bytes = m.maxWorkspaceBytes;
   out->host_bytes = m.hostBytes;
+  out->memory_budget = m.memoryBudget;
 }
 
 void mlg_rt_program_memory(const mlg_rt_program_t *p,

@@ -102,6 +102,19 @@ struct CudaOptions {
   bool graphs = true;
 };
 
+/// The backend scratch a device may take beside `program`: `requested`,
+/// but for a program with a memory budget no more than the budget leaves
+/// beside the program's own device bytes (arena, persistent tensors and
+/// constants), so that the step stays within the budget the user named.
+inline uint64_t scratchWithinBudget(uint64_t requested, const Program &program) {
+  if (!program.memoryBudget)
+    return requested;
+  uint64_t own = program.arenaBytes + program.persistentBytes() +
+                 program.constantBytes();
+  uint64_t left = program.memoryBudget > own ? program.memoryBudget - own : 0;
+  return requested < left ? requested : left;
+}
+
 /// The CUDA device 0, or an error saying why there is none (a build without
 /// CUDA, no driver, no GPU).
 Status createCudaDevice(const CudaOptions &options,

@@ -107,6 +107,8 @@ struct MemoryStats {
   uint64_t maxWorkspaceBytes = 0;
   /// Pinned host memory for offloaded tensors.
   uint64_t hostBytes = 0;
+  /// The device memory the step may use in all, 0 for no budget.
+  uint64_t memoryBudget = 0;
 };
 
 class Program {
@@ -119,6 +121,8 @@ public:
 
   std::string name, source;
   uint64_t arenaBytes = 0, hostBytes = 0;
+  /// The device memory the step may use in all, 0 for no budget.
+  uint64_t memoryBudget = 0;
   uint32_t numStreams = 1, numEvents = 0;
   std::vector<TensorInfo> tensors;
   std::vector<PersistentInfo> persistents;
@@ -131,8 +135,8 @@ public:
   /// The largest workspace any step uses.
   uint64_t maxWorkspaceBytes() const;
   MemoryStats memory() const {
-    return {arenaBytes, persistentBytes(), constantBytes(),
-            maxWorkspaceBytes(), hostBytes};
+    return {arenaBytes,          persistentBytes(), constantBytes(),
+            maxWorkspaceBytes(), hostBytes,         memoryBudget};
   }
 };
 

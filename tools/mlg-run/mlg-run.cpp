@@ -71,7 +71,8 @@ Options of `run`:
                            convolution's algorithm may take as workspace
                            (default 1024), only where it is at least 1.5x
                            as fast as those that fit in arena bytes free at
-                           its step; 0: never
+                           its step, and never past a program's memory
+                           budget (a recompute budget); 0: never
   --cuda-graph=on|off      on CUDA, replay every run after the first as one
                            recorded CUDA graph (default on; off while
                            profiling or poisoning)
@@ -181,6 +182,10 @@ void printMemory(const mlg_rt_memory_stats_t &m) {
   if (m.host_bytes)
     std::printf("host pool: %s for offloaded tensors\n",
                 mlg_rt::formatBytes(m.host_bytes).c_str());
+  if (m.memory_budget)
+    std::printf("memory budget: %s in all (a device's scratch stays within "
+                "it)\n",
+                mlg_rt::formatBytes(m.memory_budget).c_str());
 }
 
 bool parseBackend(const std::string &text, mlg_rt_backend_t *out) {

@@ -78,9 +78,11 @@ public:
     auto module = func->getParentOfType<ModuleOp>();
     StringAttr source =
         module ? module->getAttrOfType<StringAttr>("mlg.source") : nullptr;
+    std::optional<int64_t> budget = getMemoryBudget(func);
     program = rt::ProgramOp::create(
         builder, func.getLoc(), func.getSymName(), *getPlannedArenaSize(func),
-        /*num_streams=*/1, /*num_events=*/0, source, /*host_size=*/nullptr);
+        /*num_streams=*/1, /*num_events=*/0, source, /*host_size=*/nullptr,
+        budget ? builder.getI64IntegerAttr(*budget) : IntegerAttr());
     program.getBody().emplaceBlock();
     builder.setInsertionPointToStart(&program.getBody().front());
 

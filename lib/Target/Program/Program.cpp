@@ -111,6 +111,7 @@ public:
     out.set_num_streams(program.getNumStreams());
     out.set_num_events(program.getNumEvents());
     out.set_host_bytes(program.getHostSize().value_or(0));
+    out.set_memory_budget(program.getMemoryBudget().value_or(0));
     out.set_producer("mlg");
     if (auto source = program.getSource())
       out.set_source(source->str());
@@ -339,7 +340,9 @@ OwningOpRef<ModuleOp> mlg::readProgram(StringRef bytes, Location loc) {
       b, loc, in.name(), in.arena_bytes(), in.num_streams(), in.num_events(),
       in.source().empty() ? StringAttr() : b.getStringAttr(in.source()),
       in.host_bytes() ? b.getI64IntegerAttr(int64_t(in.host_bytes()))
-                      : IntegerAttr());
+                      : IntegerAttr(),
+      in.memory_budget() ? b.getI64IntegerAttr(int64_t(in.memory_budget()))
+                         : IntegerAttr());
   program.getBody().emplaceBlock();
   b.setInsertionPointToStart(&program.getBody().front());
   auto fail = [&](const Twine &message) -> OwningOpRef<ModuleOp> {

@@ -132,6 +132,9 @@ typedef struct mlg_rt_memory_stats {
   /* Host memory for offloaded tensors (pinned for a device); not in the
    * arena. */
   uint64_t host_bytes;
+  /* The device memory the compiler was told the step may use in all (a
+   * recompute budget), 0 for none; a device's scratch stays within it. */
+  uint64_t memory_budget;
 } mlg_rt_memory_stats_t;
 
 /* What the program needs, without allocating it. */

@@ -151,6 +151,7 @@ public:
     ctx_.tf32Convolutions = options.tf32Convolutions;
     ctx_.tf32Gemm = options.tf32Gemm;
     ctx_.measureConvolutions = options.measureConvolutions;
+    options_ = options;
     ctx_.convScratchLimit = options.convScratchBytes;
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
@@ -247,6 +248,11 @@ public:
   Status prepare(const Program &program,
                  const std::vector<cpu::KernelCall> &calls) override {
     program_ = &program;
+    // A program compiled for a memory budget keeps its scratch within it.
+    ctx_.convScratchLimit =
+        scratchWithinBudget(options_.convScratchBytes, program);
+    for (auto &c : streamCtx_)
+      c->convScratchLimit = ctx_.convScratchLimit;
     kernels_.clear();
     // Stream 0 is the context made with the device; the others get their
     // own, sharing its options and device words.
@@ -458,6 +464,7 @@ private:
   /// Stream 0's context (also where copies in and out go), and those of
   /// the program's other streams.
   Context ctx_;
+  CudaOptions options_;
   std::vector<std::unique_ptr<Context>> streamCtx_;
   /// The program's events, and the fork (0) and join (1...) events of a
   /// run on several streams.

@@ -35,6 +35,11 @@ getPlannedWorkspace(mlir::Operation *op);
 /// The planned arena size of `function`, if it is planned.
 std::optional<int64_t> getPlannedArenaSize(mlir::FunctionOpInterface function);
 
+/// The device memory `function` may use in all (arena, parameters,
+/// optimizer state, constants and any backend scratch), if the user gave a
+/// budget (mlg-recompute's `budget`).
+std::optional<int64_t> getMemoryBudget(mlir::FunctionOpInterface function);
+
 /// Checks the plan of `function` against `analysis` (computed on it). Emits
 /// a diagnostic on the function and fails if the plan is missing or wrong.
 mlir::LogicalResult verifyMemoryPlan(mlir::FunctionOpInterface function,

@@ -34,7 +34,7 @@ def main():
     p = program_pb2.Program()
     p.ParseFromString(payload)
     dtype = program_pb2.DataType.Name
-    print(f"program {p.name} arena {p.arena_bytes} host {p.host_bytes} streams {p.num_streams} "
+    print(f"program {p.name} arena {p.arena_bytes} host {p.host_bytes} budget {p.memory_budget} streams {p.num_streams} "
           f"events {p.num_events} producer {p.producer} source {os.path.basename(p.source)}")
     for i, t in enumerate(p.tensors):
         where = t.WhichOneof("storage")

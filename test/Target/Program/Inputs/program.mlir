@@ -2,7 +2,7 @@
 // pool with an offload into it, a reshaped view of a persistent tensor, integer and boolean constants, enum,
 // float, bool, int-list and segment attributes, a workspace, a release list
 // a persistent tensor initialized to zeros and an empty list attribute.
-mlgrt.program @forward attributes {arena_size = 1024 : i64, host_size = 64 : i64, num_streams = 2 : i64, num_events = 1 : i64, source = "model.onnx"} {
+mlgrt.program @forward attributes {arena_size = 1024 : i64, host_size = 64 : i64, memory_budget = 4096 : i64, num_streams = 2 : i64, num_events = 1 : i64, source = "model.onnx"} {
   %x = mlgrt.buffer 0 : memref<2x4xf32>
   mlgrt.input "x" %x : memref<2x4xf32>
   %w = mlgrt.persistent "fc.weight" parameter : memref<4x4xf32>
