@@ -64,7 +64,9 @@ def run_mlg(bundle, name, steps, flags, variant=None, profile_kernels=True):
     prog = os.path.join(bundle, "programs", f"{name}-train{suffix}.mlgp")
     if not os.path.exists(prog):
         return {"error": "not compiled"}
-    profile = f"/tmp/{name}-profile.json"
+    # Kept beside the JSON (in $OUT on a device machine) for the cost
+    # model's profile= option.
+    profile = os.path.join(os.environ.get("OUT") or "/tmp", f"{name}-profile.json")
     cmd = [os.path.join(bundle, "bin", "mlg-run"), "run", prog, "--seed=0",
            "--random-inputs=1", f"--int-range={MODELS[name]}",
            "--backend=cuda"] + flags
