@@ -395,16 +395,20 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
           reach = std::max(reach, lastForwardUse[r]);
     }
   }
-  if (total > 0) {
-    const int kThresholds = 40;
+  // Over the whole forward, and over its first quarter, half and three
+  // quarters (by stored bytes) only: the earliest activations are
+  // recomputed when the backward has freed most of what came after them,
+  // so a plan that keeps the later layers and recomputes the earlier ones
+  // often fits for less time than one that recomputes a little of each.
+  enum class At { Cut, Heavy, Any };
+  auto sweep = [&](int last, std::initializer_list<At> modes, int thresholds) {
     double lo = std::log(double(smallestStep)), hi = std::log(double(total));
-    enum class At { Cut, Heavy, Any };
-    for (At at : {At::Cut, At::Heavy, At::Any}) {
-      for (int i = 0; i <= kThresholds; ++i) {
-        double threshold = std::exp(lo + (hi - lo) * i / kThresholds);
+    for (At at : modes) {
+      for (int i = 0; i <= thresholds; ++i) {
+        double threshold = std::exp(lo + (hi - lo) * i / thresholds);
         std::vector<bool> set(n, false);
         double acc = 0;
-        for (int s = 0; s <= end; ++s) {
+        for (int s = 0; s <= last; ++s) {
           if (!p.candidate[s])
             continue;
           set[s] = true;
@@ -418,6 +422,20 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
         }
         consider(simulate(p, users, set));
       }
+    }
+  };
+  if (total > 0) {
+    sweep(end, {At::Cut, At::Heavy, At::Any}, 40);
+    for (double part : {0.25, 0.5, 0.75}) {
+      int last = -1;
+      for (int64_t acc = 0; last < end;) {
+        acc += stepBytes[last + 1];
+        if (double(acc) > part * double(total))
+          break;
+        ++last;
+      }
+      if (last >= 0)
+        sweep(last, {At::Cut, At::Heavy}, 20);
     }
   }
 

@@ -35,9 +35,9 @@ MODELS = {
     "inception_v3": ("inception_v3-train.onnx", ["--batch-size=1"], 1000),
     "lstm": ("lstm.onnx", ["--input-shape=input:24x2"], 10000),
     # Its input projected 12 steps at a time (the last block 4 steps), its
-    # loss over 4 blocks of rows.
-    "lstm_blocks": ("lstm.onnx", ["--input-shape=input:100x16"], 10000,
-                    "projection-steps=12 loss-chunks=4"),
+    # loss over 5 blocks of rows.
+    "lstm_blocks": ("lstm.onnx", ["--input-shape=input:160x16"], 10000,
+                    "projection-steps=12 loss-chunks=5"),
     "bert_encoder": ("bert_encoder.onnx", ["--input-shape=input:1x32"], 1000),
 }
 
