@@ -151,10 +151,10 @@ void unroll(LSTMOp lstm, int64_t projectionSteps) {
     auto xType = cast<RankedTensorType>(lstm.getX().getType());
     int64_t batch = xType.getDimSize(1);
     // One step keeps the plain cell: there is nothing to batch.
-    bool project = steps > 1;
+    bool projected = steps > 1;
     SmallVector<Value> xs;
     SmallVector<std::pair<Value, int64_t>> xBlocks;
-    if (project)
+    if (projected)
       xBlocks = projectionBlocks(b, loc, lstm.getX(), projectionSteps);
     else
       xs = unstack(b, loc, lstm.getX());
@@ -166,28 +166,39 @@ void unroll(LSTMOp lstm, int64_t projectionSteps) {
     SmallVector<Value> hs(steps * dirs), lastH(dirs), lastC(dirs);
     for (int64_t d = 0; d < dirs; ++d) {
       Value h = h0s[d], c = c0s[d];
-      if (project) {
+      // Each block is projected just before its first cell, so that the
+      // backward, in reverse, takes the block's projection gradients
+      // right after its cells' (and holds one block's gate gradients).
+      auto project = [&, d = d](int64_t t) {
         int64_t gates = cast<RankedTensorType>(ws[d].getType()).getDimSize(0);
-        xs.clear();
+        int64_t first = 0;
         for (auto [block, blockSteps] : xBlocks) {
+          if (t < first || t >= first + blockSteps) {
+            first += blockSteps;
+            continue;
+          }
           Value xw = GemmOp::create(
               b, loc, block, ws[d], Value(), b.getF64FloatAttr(1.0),
               b.getF64FloatAttr(0.0), b.getBoolAttr(false),
               b.getBoolAttr(true), b.getUnitAttr());
-          if (blockSteps == 1)
-            xs.push_back(xw);
-          else
-            llvm::append_range(
-                xs, unstack(b, loc,
-                            reshapeTo(b, loc, xw, {blockSteps, batch, gates})));
+          SmallVector<Value> pieces{xw};
+          if (blockSteps > 1)
+            pieces = unstack(b, loc,
+                             reshapeTo(b, loc, xw, {blockSteps, batch, gates}));
+          llvm::copy(pieces, xs.begin() + first);
+          return;
         }
-      }
+      };
+      if (projected)
+        xs.assign(steps, Value());
       for (int64_t s = 0; s < steps; ++s) {
         int64_t t = reverse || d == 1 ? steps - 1 - s : s;
+        if (projected && !xs[t])
+          project(t);
         auto cell = LSTMCellOp::create(
             b, loc, xs[t], h, c, ws[d], rs[d], bs[d], ps[d],
             lstm.getClipAttr(), lstm.getInputForgetAttr(),
-            project ? b.getUnitAttr() : UnitAttr());
+            projected ? b.getUnitAttr() : UnitAttr());
         h = cell.getH();
         c = cell.getC();
         hs[t * dirs + d] = h;

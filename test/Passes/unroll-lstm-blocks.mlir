@@ -5,8 +5,10 @@
 
 // projection-steps=2 over 5 steps: X is split into blocks of 2, 2 and 1
 // steps, each projected by its own product and cut into its steps (the
-// last block, one step, is its product), so that a plan can recompute one
-// block's projection at a time.
+// last block, one step, is its product) just before the block's first
+// cell, so that a plan can recompute one block's projection at a time and
+// the backward takes each block's projection gradients right after its
+// cells'.
 // CHECK-LABEL: func.func @forward
 // CHECK:      %[[S:.*]]:3 = mlg.split %arg0 {axis = 0 : i64, sizes = array<i64: 2, 2, 1>} : (tensor<5x2x4xf32>) -> (tensor<2x2x4xf32>, tensor<2x2x4xf32>, tensor<1x2x4xf32>)
 // CHECK-DAG:  %[[X0:.*]] = mlg.reshape %[[S]]#0 : tensor<2x2x4xf32> to tensor<4x4xf32>
@@ -15,13 +17,13 @@
 // CHECK-DAG:  %[[W:.*]] = mlg.reshape %arg1 : tensor<1x8x4xf32> to tensor<8x4xf32>
 // CHECK:      %[[P0:.*]] = mlg.gemm %[[X0]], %[[W]] {{.*}}recurrent{{.*}} -> tensor<4x8xf32>
 // CHECK:      %[[Q0:.*]]:2 = mlg.unstack
-// CHECK:      %[[P1:.*]] = mlg.gemm %[[X1]], %[[W]] {{.*}}recurrent{{.*}} -> tensor<4x8xf32>
-// CHECK:      %[[Q1:.*]]:2 = mlg.unstack
-// CHECK:      %[[P2:.*]] = mlg.gemm %[[X2]], %[[W]] {{.*}}recurrent{{.*}} -> tensor<2x8xf32>
 // CHECK:      %[[H1:.*]], %[[C1:.*]], %{{.*}} = mlg.lstm_cell %[[Q0]]#0 weights
 // CHECK:      %[[H2:.*]], %[[C2:.*]], %{{.*}} = mlg.lstm_cell %[[Q0]]#1 h_prev %[[H1]] c_prev %[[C1]]
+// CHECK:      %[[P1:.*]] = mlg.gemm %[[X1]], %[[W]] {{.*}}recurrent{{.*}} -> tensor<4x8xf32>
+// CHECK:      %[[Q1:.*]]:2 = mlg.unstack
 // CHECK:      %[[H3:.*]], %[[C3:.*]], %{{.*}} = mlg.lstm_cell %[[Q1]]#0 h_prev %[[H2]] c_prev %[[C2]]
 // CHECK:      %[[H4:.*]], %[[C4:.*]], %{{.*}} = mlg.lstm_cell %[[Q1]]#1 h_prev %[[H3]] c_prev %[[C3]]
+// CHECK:      %[[P2:.*]] = mlg.gemm %[[X2]], %[[W]] {{.*}}recurrent{{.*}} -> tensor<2x8xf32>
 // CHECK:      %[[H5:.*]], %{{.*}}, %{{.*}} = mlg.lstm_cell %[[P2]] h_prev %[[H4]] c_prev %[[C4]]
 // CHECK:      mlg.stack %[[H1]], %[[H2]], %[[H3]], %[[H4]], %[[H5]]
 
