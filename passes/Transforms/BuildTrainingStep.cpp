@@ -259,6 +259,8 @@ static void differentiateBlocksEarly(ArrayRef<Operation *> losses) {
     root->getResult(0).replaceAllUsesWith(sum);
     for (Operation *add : adds) // the root first, then its operands
       add->erase();
+    // The other leaves now reach the new sum's end: already done.
+    done.insert(sum.getDefiningOp());
   }
 }
 
