@@ -40,7 +40,9 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
   // By default a budget gets blocks that it can recompute one at a time;
   // otherwise one product over the sequence is the fastest.
   bool budget = options.recompute != "none" && options.recompute != "echo";
-  step.projectionSteps = options.projectionSteps >= -1 ? options.projectionSteps
+  // (-2, the option's default, is "not given"; below that is an error the
+  // builder reports.)
+  step.projectionSteps = options.projectionSteps != -2 ? options.projectionSteps
                          : budget                      ? -1
                                                        : 0;
   pm.addPass(createBuildTrainingStep(step));

@@ -236,7 +236,7 @@ void unroll(LSTMOp lstm, int64_t projectionSteps) {
 LogicalResult mlg::unrollLstmForTraining(func::FuncOp func,
                                          int64_t projectionSteps) {
   if (projectionSteps < -1)
-    return func.emitError("projection-steps=")
+    return emitError(func.getLoc(), "projection-steps=")
            << projectionSteps
            << ": must be 0 (the whole sequence), -1 (about the square root "
               "of the sequence length) or more";
