@@ -81,8 +81,9 @@ LogicalResult ProgramOp::verifyRegions() {
       if (!recorded.contains(e))
         return step.emitOpError("waits for event ")
                << e << ", which no earlier step records";
-    if (step.getRecord() >= 0)
-      recorded.insert(step.getRecord());
+    // record is an I64Attr read as unsigned: -1 (none) must not count.
+    if (auto record = static_cast<int64_t>(step.getRecord()); record >= 0)
+      recorded.insert(record);
   }
   for (auto output : getBody().front().getOps<OutputOp>())
     if (output.getBuffer().getDefiningOp<HostBufferOp>())
