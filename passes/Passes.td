@@ -87,9 +87,10 @@ def BuildTrainingStep : Pass<"mlg-build-training-step", "mlir::ModuleOp"> {
     Option<"lossChunks", "loss-chunks", "int64_t", /*default=*/"1",
            "Softmax cross-entropy over the output product's rows in this "
            "many blocks: the output MatMul or Gemm (and its bias Add) is "
-           "computed block by block, each block's loss is averaged, so that "
-           "with -mlg-recompute the backward holds one block of logits at a "
-           "time (a language model's logits are its largest tensor)">,
+           "computed block by block and each block differentiated right "
+           "after its loss, so that no block's logits outlive their block "
+           "(a language model's logits are its largest tensor); -1: 8 "
+           "blocks where the output is such a product of 64 MiB or more">,
     Option<"projectionSteps", "projection-steps", "int64_t", /*default=*/"0",
            "LSTM input projections over this many time steps each (0: one "
            "product for the whole sequence; -1: about the square root of "

@@ -36,7 +36,11 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
   step.beta2 = options.beta2;
   step.epsilon = options.epsilon;
   step.frozen.assign(options.frozen.begin(), options.frozen.end());
-  step.lossChunks = options.lossChunks;
+  // A memory-saving pipeline takes large logits in blocks by default (free
+  // with each block differentiated at once); -2 is "not given".
+  step.lossChunks = options.lossChunks != -2           ? options.lossChunks
+                    : options.recompute != "none" ? -1
+                                                  : 1;
   // By default a budget gets blocks that it can recompute one at a time;
   // otherwise one product over the sequence is the fastest.
   bool budget = options.recompute != "none" && options.recompute != "echo";

@@ -61,12 +61,10 @@ using namespace mlg;
 /// blocks have equal rows, so it is the whole mean up to rounding). No
 /// block's logits need outlive its loss then: with recomputation the
 /// backward makes them again one block at a time.
-static FailureOr<Value>
-chunkedCrossEntropy(OpBuilder &b, Location loc, Value output, Value labels,
-                    int64_t chunks, SmallVectorImpl<Operation *> &losses) {
-  auto fail = [&](const Twine &why) -> FailureOr<Value> {
-    return emitError(loc, "loss-chunks=") << chunks << ": " << why;
-  };
+/// The ops that make `output` from rows of a matrix (the product first,
+/// then its bias add, if any), or none, with `why` set, where a loss over
+/// blocks of rows cannot cut it.
+static SmallVector<Operation *> rowProduct(Value output, std::string &why) {
   Operation *def = output.getDefiningOp();
   SmallVector<Operation *> chain; // the product first
   if (def && isa<AddOp>(def)) {
@@ -76,30 +74,71 @@ chunkedCrossEntropy(OpBuilder &b, Location loc, Value output, Value labels,
   } else if (def && isa<MatMulOp, GemmOp>(def)) {
     chain = {def};
   }
-  if (chain.empty())
-    return fail("the output must come from a MatMul or Gemm, possibly plus "
-                "a bias");
+  if (chain.empty()) {
+    why = "the output must come from a MatMul or Gemm, possibly plus a bias";
+    return {};
+  }
   Operation *product = chain.front();
   Value a = product->getOperand(0), w = product->getOperand(1);
   if (auto gemm = dyn_cast<GemmOp>(product)) {
     auto c = gemm.getC();
     if (gemm.getTransA() ||
-        (c && cast<ShapedType>(c.getType()).getRank() > 1))
-      return fail("a Gemm with a transposed A or a full C cannot be cut into "
-                  "rows");
+        (c && cast<ShapedType>(c.getType()).getRank() > 1)) {
+      why = "a Gemm with a transposed A or a full C cannot be cut into rows";
+      return {};
+    }
   }
   ArrayRef<int64_t> outShape = shapeOf(output), aShape = shapeOf(a);
   if (shapeOf(w).size() != 2 || aShape.size() < 2 ||
       aShape.drop_back() != outShape.drop_back() ||
-      product->getResult(0).getType() != output.getType())
-    return fail("the product must multiply rows by a matrix");
+      product->getResult(0).getType() != output.getType()) {
+    why = "the product must multiply rows by a matrix";
+    return {};
+  }
   if (chain.size() == 2) {
     Value bias = chain[1]->getOperand(0) == product->getResult(0)
                      ? chain[1]->getOperand(1)
                      : chain[1]->getOperand(0);
-    if (shapeOf(bias).size() > 1)
-      return fail("the bias must be one value per class");
+    if (shapeOf(bias).size() > 1) {
+      why = "the bias must be one value per class";
+      return {};
+    }
   }
+  return chain;
+}
+
+/// loss-chunks=-1: 8 blocks (or the most up to 8 that divide the rows)
+/// where the output is a product of rows whose logits take 64 MiB or more,
+/// else the whole loss.
+static int64_t automaticLossChunks(Value output) {
+  std::string why;
+  if (rowProduct(output, why).empty())
+    return 1;
+  auto type = cast<RankedTensorType>(output.getType());
+  int64_t bytes = type.getNumElements() *
+                  int64_t(type.getElementTypeBitWidth() / 8);
+  if (bytes < (int64_t(64) << 20))
+    return 1;
+  int64_t rows = type.getNumElements() / type.getShape().back();
+  for (int64_t chunks = 8; chunks > 1; --chunks)
+    if (rows % chunks == 0)
+      return chunks;
+  return 1;
+}
+
+static FailureOr<Value>
+chunkedCrossEntropy(OpBuilder &b, Location loc, Value output, Value labels,
+                    int64_t chunks, SmallVectorImpl<Operation *> &losses) {
+  auto fail = [&](const Twine &why) -> FailureOr<Value> {
+    return emitError(loc, "loss-chunks=") << chunks << ": " << why;
+  };
+  std::string why;
+  SmallVector<Operation *> chain = rowProduct(output, why);
+  if (chain.empty())
+    return fail(why);
+  Operation *product = chain.front();
+  Value a = product->getOperand(0);
+  ArrayRef<int64_t> outShape = shapeOf(output), aShape = shapeOf(a);
   int64_t rows = 1;
   for (int64_t d : outShape.drop_back())
     rows *= d;
@@ -284,8 +323,10 @@ private:
                            ml_program::GlobalOp param, Value grad);
 
   ModuleOp module;
-  /// The losses of a loss over blocks of rows, in block order.
+  /// The losses of a loss over blocks of rows, in block order, and how
+  /// many blocks (loss-chunks, resolved).
   SmallVector<Operation *> blockLosses;
+  int64_t chunks = 1;
   Optimizer opt = Optimizer::None;
   FlatSymbolRefAttr stepCounter;
   SymbolTable *symbols = nullptr;
@@ -359,6 +400,9 @@ LogicalResult BuildTrainingStepPass::emitUpdate(OpBuilder &b, Location loc,
 
 LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
   MLIRContext *ctx = func.getContext();
+  if (lossChunks == 0 || lossChunks < -1)
+    return emitError(func.getLoc(), "loss-chunks=")
+           << int64_t(lossChunks) << ": must be 1 or more, or -1 (automatic)";
   if (failed(unrollLstmForTraining(func, projectionSteps)))
     return failure();
   Block &body = func.getBody().front();
@@ -404,9 +448,10 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
       loss = MseLossOp::create(b, loc,
                                RankedTensorType::get({}, elementTypeOf(output)),
                                output, labels);
-    else if (lossChunks > 1) {
+    else if ((chunks = lossChunks == -1 ? automaticLossChunks(output)
+                                        : lossChunks) > 1) {
       FailureOr<Value> chunked =
-          chunkedCrossEntropy(b, loc, output, labels, lossChunks, blockLosses);
+          chunkedCrossEntropy(b, loc, output, labels, chunks, blockLosses);
       if (failed(chunked))
         return failure();
       loss = *chunked;
@@ -628,7 +673,7 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
   }
   ret->setOperands(results);
   // A chunked loss leaves the whole output's product unread.
-  if (Operation *def = output.getDefiningOp(); def && lossChunks > 1) {
+  if (Operation *def = output.getDefiningOp(); def && chunks > 1) {
     SmallVector<Operation *> chain{def};
     if (isa<AddOp>(def))
       for (Value v : def->getOperands())

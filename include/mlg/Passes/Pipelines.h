@@ -66,8 +66,10 @@ struct TrainPipelineOptions
   Option<int64_t> lossChunks{
       *this, "loss-chunks",
       llvm::cl::desc("Softmax cross-entropy over the output product's rows "
-                     "in this many blocks (mlg-build-training-step)"),
-      llvm::cl::init(1)};
+                     "in this many blocks, -1 for 8 where the logits take "
+                     "64 MiB or more; by default 1, or -1 when recomputing "
+                     "(mlg-build-training-step)"),
+      llvm::cl::init(-2)};
   Option<int64_t> projectionSteps{
       *this, "projection-steps",
       llvm::cl::desc("LSTM input projections over this many time steps "
