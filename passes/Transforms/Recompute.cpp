@@ -32,6 +32,7 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <climits>
+#include <cmath>
 
 #define DEBUG_TYPE "mlg-recompute"
 
@@ -262,6 +263,12 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
       facts.push_back(b.getNamedAttr("budget", b.getStringAttr(budget)));
       facts.push_back(
           b.getNamedAttr("budget_bytes", b.getI64IntegerAttr(budgetBytes)));
+      // How far the heuristic may be from the best plan, at most (finite:
+      // a plan fits).
+      double bound = recomputeTimeLowerBound(p, budgetBytes);
+      if (std::isfinite(bound))
+        facts.push_back(b.getNamedAttr("time_lower_bound",
+                                       b.getF64FloatAttr(bound)));
     }
     func->setAttr("mlg.recompute", b.getDictionaryAttr(facts));
     numCloned += plan.numCloned;

@@ -10,6 +10,8 @@
 
 #include "mlg/Passes/Transforms/Recompute.h"
 
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -17,6 +19,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 using namespace mlg;
@@ -516,6 +519,59 @@ int64_t mlg::loadLowerBound(const RecomputeProblem &p, int *at) {
       if (at)
         *at = s;
     }
+  }
+  return bound;
+}
+
+double mlg::recomputeTimeLowerBound(const RecomputeProblem &p,
+                                    int64_t budget) {
+  const ScheduleGraph &g = p.graph;
+  BufferLayout plain = layoutBuffers(g);
+  int64_t target = budget - p.persistentBytes;
+  // The steps over the budget, highest first; a few of them suffice for a
+  // bound (each alone is one).
+  std::vector<int> over;
+  for (int s = 0, e = int(plain.liveBytes.size()); s < e; ++s)
+    if (plain.liveBytes[s] > target)
+      over.push_back(s);
+  llvm::sort(over, [&](int a, int b) {
+    return plain.liveBytes[a] > plain.liveBytes[b];
+  });
+  if (over.size() > 16)
+    over.resize(16);
+  double bound = 0;
+  for (int s : over) {
+    // Each candidate op's bytes live at s: the buffers it writes a value of.
+    llvm::DenseMap<int, int64_t> bytesOf;
+    for (const BufferLayout::Buffer &b : plain.buffers) {
+      if (b.root < 0 || b.interval.start > s || b.interval.end < s)
+        continue;
+      llvm::SmallDenseSet<int, 4> producers;
+      for (unsigned v : b.values)
+        if (int d = g.values[v].def; d >= 0 && p.candidate[d])
+          producers.insert(d);
+      for (int d : producers)
+        bytesOf[d] += b.interval.bytes;
+    }
+    std::vector<std::pair<double, int64_t>> items; // (seconds, bytes)
+    for (auto [d, bytes] : bytesOf)
+      items.push_back({p.seconds[d], bytes});
+    llvm::sort(items, [](auto x, auto y) {
+      return x.first * double(y.second) < y.first * double(x.second);
+    });
+    double need = double(plain.liveBytes[s] - target), time = 0;
+    for (auto [seconds, bytes] : items) {
+      if (double(bytes) >= need) { // the last one, in part
+        time += seconds * need / double(bytes);
+        need = 0;
+        break;
+      }
+      time += seconds;
+      need -= double(bytes);
+    }
+    if (need > 0)
+      return std::numeric_limits<double>::infinity();
+    bound = std::max(bound, time);
   }
   return bound;
 }

@@ -106,6 +106,16 @@ int64_t loadLowerBound(const RecomputeProblem &problem, int *at = nullptr);
 
 /// Parses a budget: bytes with an optional unit (B, KB, MB, GB, KiB, MiB,
 /// GiB; "4GiB", "1.5e9"), or a percentage of `plainPeak` ("50%").
+/// A bound no plan's extra seconds go below for `budget` (bytes of peak,
+/// persistent bytes included): at each of the plain schedule's highest
+/// steps above the budget, the bytes over it must be freed by recomputing
+/// ops that make buffers live there, and an op recomputed frees at most
+/// the bytes of the buffers it writes that are live there; the least time
+/// to free enough, with ops taken in fractions (a knapsack's linear
+/// relaxation), bounds every plan. Infinity where no plan can fit.
+double recomputeTimeLowerBound(const RecomputeProblem &problem,
+                               int64_t budget);
+
 std::optional<int64_t> parseBudget(llvm::StringRef text, int64_t plainPeak,
                                    std::string &error);
 
