@@ -209,6 +209,7 @@ static LogicalResult operandsAfter(Operation *op, Operation *end,
 /// them (for the LSTM language model, 2.4 GiB of logits at sequence 1000).
 static void differentiateBlocksEarly(ArrayRef<Operation *> losses) {
   DenseMap<Value, int64_t> blockOf; // each block gradient's block
+  SmallVector<Value> blockGrads;    // the same, in program order
   for (auto [block, loss] : llvm::enumerate(losses)) {
     Value logits = loss->getOperand(0);
     SoftmaxCrossEntropyBackwardOp grad;
@@ -248,14 +249,16 @@ static void differentiateBlocksEarly(ArrayRef<Operation *> losses) {
       op->moveAfter(at);
       at = op;
     }
-    for (Value end : ends)
+    for (Value end : ends) {
       blockOf[end] = int64_t(block);
+      blockGrads.push_back(end);
+    }
   }
   // Each sum over block gradients (a tree of adds whose leaves are one
   // gradient of each of two or more blocks) becomes a running sum in block
   // order, each add right after its block's gradient.
   DenseSet<Operation *> done;
-  for (auto [leaf, block] : llvm::to_vector(blockOf)) {
+  for (Value leaf : blockGrads) {
     if (!leaf.hasOneUse() || !isa<AddOp>(*leaf.user_begin()))
       continue;
     Operation *root = *leaf.user_begin();
