@@ -36,16 +36,15 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
   step.beta2 = options.beta2;
   step.epsilon = options.epsilon;
   step.frozen.assign(options.frozen.begin(), options.frozen.end());
-  // A memory-saving pipeline takes large logits in blocks by default (free
-  // with each block differentiated at once); -2 is "not given".
+  // -2, these options' default, is "not given" (below it is an error the
+  // builder reports). Recomputing, the pipeline takes large logits in
+  // blocks (free, each block differentiated at once); under a budget it
+  // projects an LSTM's input in blocks it can recompute one at a time
+  // (otherwise one product over the sequence is the fastest).
+  bool budget = options.recompute != "none" && options.recompute != "echo";
   step.lossChunks = options.lossChunks != -2           ? options.lossChunks
                     : options.recompute != "none" ? -1
                                                   : 1;
-  // By default a budget gets blocks that it can recompute one at a time;
-  // otherwise one product over the sequence is the fastest.
-  bool budget = options.recompute != "none" && options.recompute != "echo";
-  // (-2, the option's default, is "not given"; below that is an error the
-  // builder reports.)
   step.projectionSteps = options.projectionSteps != -2 ? options.projectionSteps
                          : budget                      ? -1
                                                        : 0;

@@ -53,14 +53,6 @@ namespace mlg {
 using namespace mlir;
 using namespace mlg;
 
-/// Softmax cross-entropy over `output`'s rows in `chunks` blocks, where
-/// `output` is a product (mlg.matmul by a matrix, possibly plus a bias
-/// mlg.add, or mlg.gemm without a full C): the product's left operand and
-/// the labels are cut into blocks of rows (reshape and mlg.unstack), each
-/// block gets its own product and loss, and the loss is their mean (the
-/// blocks have equal rows, so it is the whole mean up to rounding). No
-/// block's logits need outlive its loss then: with recomputation the
-/// backward makes them again one block at a time.
 /// The ops that make `output` from rows of a matrix (the product first,
 /// then its bias add, if any), or none, with `why` set, where a loss over
 /// blocks of rows cannot cut it.
@@ -126,6 +118,14 @@ static int64_t automaticLossChunks(Value output) {
   return 1;
 }
 
+/// Softmax cross-entropy over `output`'s rows in `chunks` blocks, where
+/// `output` is a product (mlg.matmul by a matrix, possibly plus a bias
+/// mlg.add, or mlg.gemm without a full C): the product's left operand and
+/// the labels are cut into blocks of rows (reshape and mlg.unstack), each
+/// block gets its own product and loss, and the loss is their mean (the
+/// blocks have equal rows, so it is the whole mean up to rounding). No
+/// block's logits need outlive its loss then (differentiateBlocksEarly).
+/// Appends each block's loss op to `losses`.
 static FailureOr<Value>
 chunkedCrossEntropy(OpBuilder &b, Location loc, Value output, Value labels,
                     int64_t chunks, SmallVectorImpl<Operation *> &losses) {
@@ -326,10 +326,6 @@ private:
                            ml_program::GlobalOp param, Value grad);
 
   ModuleOp module;
-  /// The losses of a loss over blocks of rows, in block order, and how
-  /// many blocks (loss-chunks, resolved).
-  SmallVector<Operation *> blockLosses;
-  int64_t chunks = 1;
   Optimizer opt = Optimizer::None;
   FlatSymbolRefAttr stepCounter;
   SymbolTable *symbols = nullptr;
@@ -408,6 +404,8 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
            << int64_t(lossChunks) << ": must be 1 or more, or -1 (automatic)";
   if (failed(unrollLstmForTraining(func, projectionSteps)))
     return failure();
+  // The losses of a loss over blocks of rows, in block order.
+  SmallVector<Operation *> blockLosses;
   Block &body = func.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   Location loc = ret.getLoc();
@@ -451,8 +449,9 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
       loss = MseLossOp::create(b, loc,
                                RankedTensorType::get({}, elementTypeOf(output)),
                                output, labels);
-    else if ((chunks = lossChunks == -1 ? automaticLossChunks(output)
-                                        : lossChunks) > 1) {
+    else if (int64_t chunks = lossChunks == -1 ? automaticLossChunks(output)
+                                               : int64_t(lossChunks);
+             chunks > 1) {
       FailureOr<Value> chunked =
           chunkedCrossEntropy(b, loc, output, labels, chunks, blockLosses);
       if (failed(chunked))
@@ -675,14 +674,11 @@ LogicalResult BuildTrainingStepPass::build(func::FuncOp func) {
     addResult(b.getStringAttr("grad:" + (name ? name.getValue() : "input")), g);
   }
   ret->setOperands(results);
-  // A chunked loss leaves the whole output's product unread.
-  if (Operation *def = output.getDefiningOp(); def && chunks > 1) {
-    SmallVector<Operation *> chain{def};
-    if (isa<AddOp>(def))
-      for (Value v : def->getOperands())
-        if (Operation *mm = v.getDefiningOp(); mm && isa<MatMulOp>(mm))
-          chain.push_back(mm);
-    for (Operation *op : chain)
+  // A chunked loss leaves the whole output's product unread (its bias add
+  // first, then the product).
+  if (!blockLosses.empty()) {
+    std::string why;
+    for (Operation *op : llvm::reverse(rowProduct(output, why)))
       if (op->use_empty())
         op->erase();
   }

@@ -158,6 +158,12 @@ void unroll(LSTMOp lstm, int64_t projectionSteps) {
       xBlocks = projectionBlocks(b, loc, lstm.getX(), projectionSteps);
     else
       xs = unstack(b, loc, lstm.getX());
+    // The block of each step and the first step of each block.
+    SmallVector<int64_t> blockOf, firstOf;
+    for (auto [k, block] : llvm::enumerate(xBlocks)) {
+      firstOf.push_back(int64_t(blockOf.size()));
+      blockOf.append(block.second, int64_t(k));
+    }
     SmallVector<Value> ws = perDirection(lstm.getW()),
                        rs = perDirection(lstm.getR()),
                        bs = perDirection(lstm.getB()),
@@ -169,25 +175,18 @@ void unroll(LSTMOp lstm, int64_t projectionSteps) {
       // Each block is projected just before its first cell, so that the
       // backward, in reverse, takes the block's projection gradients
       // right after its cells' (and holds one block's gate gradients).
-      auto project = [&, d = d](int64_t t) {
+      auto project = [&](int64_t t) {
         int64_t gates = cast<RankedTensorType>(ws[d].getType()).getDimSize(0);
-        int64_t first = 0;
-        for (auto [block, blockSteps] : xBlocks) {
-          if (t < first || t >= first + blockSteps) {
-            first += blockSteps;
-            continue;
-          }
-          Value xw = GemmOp::create(
-              b, loc, block, ws[d], Value(), b.getF64FloatAttr(1.0),
-              b.getF64FloatAttr(0.0), b.getBoolAttr(false),
-              b.getBoolAttr(true), b.getUnitAttr());
-          SmallVector<Value> pieces{xw};
-          if (blockSteps > 1)
-            pieces = unstack(b, loc,
-                             reshapeTo(b, loc, xw, {blockSteps, batch, gates}));
-          llvm::copy(pieces, xs.begin() + first);
-          return;
-        }
+        auto [block, blockSteps] = xBlocks[blockOf[t]];
+        Value xw = GemmOp::create(b, loc, block, ws[d], Value(),
+                                  b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),
+                                  b.getBoolAttr(false), b.getBoolAttr(true),
+                                  b.getUnitAttr());
+        SmallVector<Value> pieces{xw};
+        if (blockSteps > 1)
+          pieces = unstack(b, loc,
+                           reshapeTo(b, loc, xw, {blockSteps, batch, gates}));
+        llvm::copy(pieces, xs.begin() + firstOf[blockOf[t]]);
       };
       if (projected)
         xs.assign(steps, Value());

@@ -141,12 +141,12 @@ static Status validate(const pb::Program &in, Program &p) {
   if (p.arenaBytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
     return Status::error("the arena size overflows");
   p.hostBytes = in.host_bytes();
+  if (p.hostBytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return Status::error("the host pool size overflows");
   p.memoryBudget = in.memory_budget();
   if (p.memoryBudget >
       static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
     return Status::error("the memory budget overflows");
-  if (p.hostBytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-    return Status::error("the host pool size overflows");
   p.numStreams = in.num_streams();
   p.numEvents = in.num_events();
   if (p.numStreams < 1)

@@ -151,8 +151,7 @@ public:
     ctx_.tf32Convolutions = options.tf32Convolutions;
     ctx_.tf32Gemm = options.tf32Gemm;
     ctx_.measureConvolutions = options.measureConvolutions;
-    options_ = options;
-    ctx_.convScratchLimit = options.convScratchBytes;
+    options_ = options; // prepare() sets each program's scratch limit
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0)
