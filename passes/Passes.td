@@ -183,9 +183,11 @@ def Recompute : Pass<"mlg-recompute", "mlir::func::FuncOp"> {
     - `budget=<bytes>` (`4GiB`, `512MB`, `3e9`, or `50%` of the plain
       plan's peak): the least predicted recompute time whose peak (LOAD
       plus parameters, optimizer state and constants) fits, trying cheap
-      subgraphs first and then segment checkpointing that recomputes heavy
-      ops too. A budget no plan meets is an error naming the smallest peak
-      found.
+      subgraphs first, then segment checkpointing that recomputes heavy
+      ops too, then Checkmate's mixed-integer program on the forward cut
+      into at most 150 groups, solved by COIN-OR CBC within `milp-seconds`
+      and started from the best plan so far, then a local search. A budget
+      no plan meets is an error naming the smallest peak found.
 
     It runs before -mlg-plan-memory (a plan made earlier no longer fits;
     clones carry no offsets). Recomputed batch norms keep their
@@ -217,6 +219,9 @@ def Recompute : Pass<"mlg-recompute", "mlir::func::FuncOp"> {
     Option<"profile", "profile", "std::string", /*default=*/"\"\"",
            "Step times measured by mlg-run --profile, for the cost model "
            "(default: the H200 roofline)">,
+    Option<"milpSeconds", "milp-seconds", "double", /*default=*/"5",
+           "Seconds the budget's mixed-integer program may take (0: skip "
+           "it)">,
   ];
   let statistics = [
     Statistic<"numCloned", "cloned", "Ops recomputed">,

@@ -56,6 +56,7 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
     if (options.recompute != "echo")
       recompute.budget = options.recompute;
     recompute.profile = options.profile;
+    recompute.milpSeconds = options.milpSeconds;
     pm.addNestedPass<func::FuncOp>(createRecompute(recompute));
   }
   LowerPipelineOptions lower;

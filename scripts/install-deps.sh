@@ -13,6 +13,8 @@ packages=(
   # ONNX 1.12 protos and library; Protobuf; BLAS for the CPU runtime; zlib
   # for the runtime's gzip-compressed IDX data sets
   libonnx-dev libprotobuf-dev protobuf-compiler libopenblas-dev zlib1g-dev
+  # the recompute budget's mixed-integer programs (COIN-OR CBC)
+  coinor-libcbc-dev pkg-config
   # the program-loader fuzzer (clang's libFuzzer and sanitizers)
   clang-22 libclang-rt-22-dev
   # tests: GoogleTest, ONNX node tests, onnx.helper fixtures, PyTorch and

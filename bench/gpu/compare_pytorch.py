@@ -66,7 +66,8 @@ def run_mlg(bundle, name, steps, flags, variant=None, profile_kernels=True):
         return {"error": "not compiled"}
     # Kept beside the JSON (in $OUT on a device machine) for the cost
     # model's profile= option.
-    profile = os.path.join(os.environ.get("OUT") or "/tmp", f"{name}-profile.json")
+    profile = os.path.join(os.environ.get("OUT") or "/tmp",
+                           f"{name}{suffix}-profile.json")
     cmd = [os.path.join(bundle, "bin", "mlg-run"), "run", prog, "--seed=0",
            "--random-inputs=1", f"--int-range={MODELS[name]}",
            "--backend=cuda"] + flags
@@ -118,8 +119,7 @@ def main():
         for n in names:
             for v in variants(args.bundle, n):
                 facts = os.path.join(args.bundle, "programs", f"{n}-train-{v}.plan.json")
-                r = run_mlg(args.bundle, n, args.steps, args.mlg_flags.split(), v,
-                            profile_kernels=False)
+                r = run_mlg(args.bundle, n, args.steps, args.mlg_flags.split(), v)
                 r["plan"] = json.load(open(facts)) if os.path.exists(facts) else {}
                 results[n]["mlg_" + v] = r
             facts = os.path.join(args.bundle, "programs", f"{n}-train.plan.json")

@@ -208,6 +208,7 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
     int64_t plainPeak = plainLoad + p.persistentBytes;
 
     RecomputePlan plan;
+    MilpStats milp;
     std::string chosen = policy;
     int64_t budgetBytes = -1;
     if (!budget.empty()) {
@@ -217,8 +218,16 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
         mlir::emitError(func.getLoc()) << error;
         return signalPassFailure();
       }
+      if (!(milpSeconds >= 0)) {
+        mlir::emitError(func.getLoc())
+            << "milp-seconds must be 0 or more, not " << milpSeconds;
+        return signalPassFailure();
+      }
       RecomputePlan smallest;
-      std::optional<RecomputePlan> fit = planForBudget(p, *bytes, &smallest);
+      MilpOptions milpOptions;
+      milpOptions.maxSeconds = milpSeconds;
+      std::optional<RecomputePlan> fit =
+          planForBudget(p, *bytes, &smallest, &milpOptions, &milp);
       if (!fit) {
         int at = 0;
         int64_t bound = loadLowerBound(p, &at);
@@ -269,6 +278,25 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
       if (std::isfinite(bound))
         facts.push_back(b.getNamedAttr("time_lower_bound",
                                        b.getF64FloatAttr(bound)));
+      // The mixed-integer program: its last solution's seconds and its
+      // bound are on the coarse model (groups of ops recomputed together).
+      facts.push_back(b.getNamedAttr("milp_status", b.getStringAttr(milp.status)));
+      if (milp.rounds > 0) {
+        facts.push_back(b.getNamedAttr("milp_groups", b.getI64IntegerAttr(milp.groups)));
+        facts.push_back(b.getNamedAttr("milp_rounds", b.getI64IntegerAttr(milp.rounds)));
+        facts.push_back(b.getNamedAttr("milp_steps_bounded", b.getI64IntegerAttr(milp.timePoints)));
+        facts.push_back(b.getNamedAttr("milp_columns", b.getI64IntegerAttr(milp.columns)));
+        facts.push_back(b.getNamedAttr("milp_rows", b.getI64IntegerAttr(milp.rows)));
+        facts.push_back(b.getNamedAttr("milp_nodes", b.getI64IntegerAttr(milp.nodes)));
+        facts.push_back(b.getNamedAttr("milp_solve_seconds", b.getF64FloatAttr(milp.seconds)));
+        facts.push_back(b.getNamedAttr("milp_plan_fits", b.getBoolAttr(milp.found)));
+        if (milp.objective > 0 || milp.bound > 0) {
+          facts.push_back(b.getNamedAttr("milp_objective_seconds", b.getF64FloatAttr(milp.objective)));
+          facts.push_back(b.getNamedAttr("milp_bound_seconds", b.getF64FloatAttr(milp.bound)));
+        }
+      }
+      if (!milp.error.empty())
+        facts.push_back(b.getNamedAttr("milp_error", b.getStringAttr(milp.error)));
     }
     func->setAttr("mlg.recompute", b.getDictionaryAttr(facts));
     numCloned += plan.numCloned;

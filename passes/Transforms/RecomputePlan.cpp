@@ -338,7 +338,9 @@ RecomputePlan mlg::planEcho(const RecomputeProblem &p) {
 
 std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
                                                 int64_t budget,
-                                                RecomputePlan *best) {
+                                                RecomputePlan *best,
+                                                const MilpOptions *milp,
+                                                MilpStats *milpStats) {
   const ScheduleGraph &g = p.graph;
   int n = g.steps.size();
   int64_t target = budget - p.persistentBytes;
@@ -440,6 +442,14 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
       if (last >= 0)
         sweep(last, {At::Cut, At::Heavy}, 20);
     }
+  }
+
+  // The mixed-integer program, from the best plan so far.
+  if (milp && milp->maxSeconds > 0) {
+    const std::vector<bool> &start = (fit ? *fit : smallest).recompute;
+    if (std::optional<RecomputePlan> plan =
+            planBudgetMilp(p, budget, *milp, milpStats, &start))
+      consider(*plan);
   }
 
   // Local search from the best plan so far, one step toggled at a time:

@@ -2,6 +2,7 @@
 // RUN: not mlg-opt %s --split-input-file --mlg-recompute=budget=lots -o /dev/null 2>&1 | FileCheck %s --check-prefix=MALFORMED
 // RUN: not mlg-opt %s --split-input-file --mlg-recompute=policy=magic -o /dev/null 2>&1 | FileCheck %s --check-prefix=POLICY
 // RUN: not mlg-opt %s --split-input-file --mlg-recompute=profile=%t.missing.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=PROFILE
+// RUN: not mlg-opt %s --split-input-file --mlg-recompute="budget=1KB milp-seconds=-1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=MILP
 
 // A budget below any plan's peak is refused with the smallest peak found
 // and the bound no plan goes below (the largest step's working set);
@@ -9,6 +10,7 @@
 // MALFORMED: error: budget 'lots': expected bytes with an optional unit
 // POLICY: error: unknown recompute policy 'magic' (expected echo, or a budget)
 // PROFILE: error: profile '{{.*}}missing.json': No such file or directory
+// MILP: error: milp-seconds must be 0 or more, not -1
 
 // expected-error @+1 {{recompute budget 1000 B cannot be met: the smallest peak found is 2.0 KiB (2.0 KiB of activations and gradients, 4 B of parameters, optimizer state and constants); no plan goes below 2.0 KiB (mlg.mul alone holds 2.0 KiB)}}
 func.func @too_small(%x: tensor<256xf32>, %labels: tensor<1xi64>) -> (tensor<f32> {mlg.name = "loss"}) {

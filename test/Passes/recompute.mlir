@@ -1,5 +1,6 @@
 // RUN: mlg-opt %s --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute | FileCheck %s
 // RUN: mlg-opt %s --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute=budget=550000 | FileCheck %s --check-prefix=BUDGET
+// RUN: mlg-opt %s --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute="budget=550000 milp-seconds=0" | FileCheck %s --check-prefix=NOMILP
 
 // Echo's policy: batch norm and ReLU between two products are cheap, and
 // recomputing them before the ReLU's backward lowers the peak, so their
@@ -26,7 +27,16 @@
 // recomputed too: the first gemm's output is not kept across the gap but
 // computed again before the batch norm's backward needs it. The report
 // bounds the time any plan for the budget must spend (above zero here).
+// The mixed-integer program proves the same plan optimal for its model
+// (its bound equals its solution's seconds, and those equal the plan's);
+// milp-seconds=0 skips it and the heuristics find the plan alone.
 // BUDGET-LABEL: func.func @train_step
+// BUDGET-SAME:    extra_seconds = [[SECONDS:[0-9]\.[0-9]{8}]]
+// BUDGET-SAME:    milp_bound_seconds = [[SECONDS]]
+// BUDGET-SAME:    milp_groups = 5
+// BUDGET-SAME:    milp_objective_seconds = [[SECONDS]]
+// BUDGET-SAME:    milp_plan_fits = true
+// BUDGET-SAME:    milp_status = "optimal"
 // BUDGET-SAME:    policy = "budget"
 // BUDGET-SAME:    time_lower_bound = {{[1-9]}}
 // BUDGET:         %[[H:.*]] = mlg.gemm %arg0
@@ -36,6 +46,9 @@
 // BUDGET-NEXT:    %[[H2:.*]] = mlg.gemm %arg0, {{.*}}mlg.recomputed
 // BUDGET-NEXT:    mlg.batch_norm %[[H2]], {{.*}}mlg.recomputed
 // BUDGET:         mlg.batch_norm_backward %{{.*}}, %[[H2]]
+// NOMILP-LABEL: func.func @train_step
+// NOMILP-SAME:    cloned = 3
+// NOMILP-SAME:    milp_status = "not run"
 ml_program.global private mutable @w1(#ml_program.extern : tensor<64x64xf32>) : tensor<64x64xf32>
 ml_program.global private mutable @w2(#ml_program.extern : tensor<2x64xf32>) : tensor<2x64xf32>
 ml_program.global private mutable @scale(#ml_program.extern : tensor<64xf32>) : tensor<64xf32>

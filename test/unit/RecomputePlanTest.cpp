@@ -222,3 +222,58 @@ TEST(RecomputePlan, ParseBudget) {
     EXPECT_NE(error.find("budget"), std::string::npos) << bad;
   }
 }
+
+// The mixed-integer program on chains small enough that each op is a group
+// of its own, where its model of the schedule is exact: every plan it
+// returns fits when simulated, none beats the brute-force optimum, and it
+// finds that optimum for nearly every feasible budget.
+TEST(RecomputePlan, MilpAgainstBruteForce) {
+  std::mt19937 rng(5);
+  int feasible = 0, found = 0, optimal = 0, infeasibleFound = 0;
+  for (int trial = 0; trial < 30; ++trial) {
+    RecomputeProblem p = chain(rng, 6 + trial % 5, trial % 2);
+    int k = numCandidates(p);
+    std::vector<std::pair<int64_t, double>> all;
+    int64_t minLoad = INT64_MAX, plainLoad = 0;
+    for (unsigned mask = 0; mask < (1u << k); ++mask) {
+      RecomputePlan plan = simulateRecompute(p, subset(p, mask));
+      if (mask == 0)
+        plainLoad = plan.load();
+      minLoad = std::min(minLoad, plan.load());
+      all.push_back({plan.load(), plan.extraSeconds});
+    }
+    for (int64_t load : {minLoad - 1, minLoad, (minLoad + plainLoad) / 2,
+                         plainLoad - 1}) {
+      double best = -1;
+      for (auto [l, s] : all)
+        if (l <= load && (best < 0 || s < best))
+          best = s;
+      MilpOptions options;
+      options.maxSeconds = 30;
+      MilpStats stats;
+      std::optional<RecomputePlan> plan =
+          planBudgetMilp(p, load + p.persistentBytes, options, &stats);
+      EXPECT_TRUE(stats.error.empty()) << stats.error;
+      if (plan) {
+        EXPECT_LE(plan->load(), load) << "trial " << trial;
+        EXPECT_GE(plan->extraSeconds, best - 1e-9) << "trial " << trial;
+        // The solver's bound is below what it found.
+        EXPECT_LE(stats.bound, stats.objective + 1e-9);
+      }
+      if (best < 0) {
+        infeasibleFound += plan.has_value();
+        continue;
+      }
+      ++feasible;
+      if (plan) {
+        ++found;
+        optimal += plan->extraSeconds <= best + 1e-9;
+      }
+    }
+  }
+  std::printf("milp: %d of %d feasible budgets met, %d at the optimum\n",
+              found, feasible, optimal);
+  EXPECT_EQ(infeasibleFound, 0);
+  EXPECT_GE(found, feasible * 9 / 10);
+  EXPECT_GE(optimal, feasible * 9 / 10);
+}

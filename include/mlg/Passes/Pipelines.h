@@ -88,6 +88,11 @@ struct TrainPipelineOptions
       *this, "profile",
       llvm::cl::desc("Step times from mlg-run --profile for the recompute "
                      "cost model")};
+  Option<double> milpSeconds{
+      *this, "milp-seconds",
+      llvm::cl::desc("Seconds a recompute budget's mixed-integer program "
+                     "may take; 0 skips it (mlg-recompute)"),
+      llvm::cl::init(5)};
   Option<int64_t> alignment{
       *this, "alignment",
       llvm::cl::desc("Alignment of arena buffers, in bytes"),

@@ -85,18 +85,50 @@ RecomputePlan simulateRecompute(const RecomputeProblem &problem,
 /// if it lowers LOAD.
 RecomputePlan planEcho(const RecomputeProblem &problem);
 
+/// The budget's mixed-integer program (RecomputeMilp.cpp): how coarse,
+/// how long.
+struct MilpOptions {
+  /// Wall-clock seconds for all rounds together; 0 skips the program.
+  double maxSeconds = 5;
+  int maxGroups = 150, maxRounds = 8;
+};
+
+/// What the program did, for the memory report.
+struct MilpStats {
+  bool found = false; ///< a plan within the budget
+  int groups = 0, timePoints = 0, rounds = 0, columns = 0, rows = 0,
+      nodes = 0;
+  std::string status = "not run", error;
+  /// The last solution's predicted seconds and the solver's bound on the
+  /// coarse model (no coarse plan within the budget takes less).
+  double objective = 0, bound = 0, seconds = 0;
+};
+
 /// The plan with the least predicted recompute time whose LOAD plus
 /// persistent bytes is at most `budget`: no recompute if that fits, else
 /// cheap subgraphs in order of seconds per stored byte, else segment
 /// checkpointing (Chen et al.'s sweep over segment sizes: the forward is
 /// cut into segments whose stored bytes pass a threshold, each segment's
 /// last step kept and the rest recomputed in the backward), with cuts at
-/// any step or at heavy steps only, keeping the cheapest plan that fits.
-/// Without one that fits, `best` gets the plan with the smallest peak
+/// any step or at heavy steps only, then the mixed-integer program
+/// (planBudgetMilp) where `milp` allows it, started from the best plan so
+/// far, then a local search from the best plan, one step toggled at a
+/// time; the cheapest plan that fits wins. Without one that fits, `best` gets the plan with the smallest peak
 /// found and the result is nullopt.
 std::optional<RecomputePlan> planForBudget(const RecomputeProblem &problem,
                                            int64_t budget,
-                                           RecomputePlan *best = nullptr);
+                                           RecomputePlan *best = nullptr,
+                                           const MilpOptions *milp = nullptr,
+                                           MilpStats *milpStats = nullptr);
+
+/// Checkmate's mixed-integer formulation for these schedules, on the
+/// forward cut into at most `maxGroups` groups (RecomputeMilp.cpp), solved
+/// by CBC with `start` (a recompute set) as its first solution; the plan
+/// of its solution if that fits the budget when simulated.
+std::optional<RecomputePlan>
+planBudgetMilp(const RecomputeProblem &problem, int64_t budget,
+               const MilpOptions &options, MilpStats *stats = nullptr,
+               const std::vector<bool> *start = nullptr);
 
 /// A LOAD no recomputation can go below: the largest working set of a
 /// single step (its distinct arena operands, its results that cannot be
