@@ -99,6 +99,8 @@ def main():
     ap.add_argument("--profile")
     ap.add_argument("--json")
     ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--policies", help="comma-separated policies instead of "
+                    "none, echo, 50%% and 25%% (e.g. none,2.57GiB,2GiB)")
     a = ap.parse_args()
     opt = os.path.join(a.build, "bin", "mlg-opt")
     os.makedirs(a.out, exist_ok=True)
@@ -111,7 +113,7 @@ def main():
             continue
         model = os.path.join(a.models_dir, file)
         plain_peak = None
-        for policy in POLICIES:
+        for policy in (a.policies.split(",") if a.policies else POLICIES):
             tag = policy.replace("%", "pct")
             report = os.path.join(a.out, f"{name}-{tag}.json")
             fn, seconds, error = compile_step(opt, model, flags, policy, report, a.profile)

@@ -98,7 +98,7 @@ if [[ "${MLG_BENCH:-0}" == 1 ]]; then
     # differentiated right after its loss, and under a budget projects its
     # input in blocks of about 32 steps; tags chunksN- and stepsN- set
     # these; 2.57 GiB is 40% of the plain plan).
-    [[ $name == lstm ]] && policies+=" 3.5GiB 2.57GiB 2GiB"
+    [[ $name == lstm ]] && policies+=" 3.5GiB 2.57GiB 2GiB 1.7GiB"
     for policy in $policies; do
       tag=${policy/\%/pct}
       chunks=-2 steps=-2  # -2: the pipeline's defaults
