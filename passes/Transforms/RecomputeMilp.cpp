@@ -456,8 +456,7 @@ mlg::planBudgetMilp(const RecomputeProblem &p, int64_t budget,
           set[s] = true;
     RecomputePlan plan = simulateRecompute(p, set);
     if (plan.load() <= target) {
-      if (!fit || plan.extraSeconds < fit->extraSeconds)
-        fit = std::move(plan);
+      fit = std::move(plan);
       break;
     }
     // Where the plan misses the budget, as original steps (a clone runs
@@ -506,7 +505,6 @@ mlg::planBudgetMilp(const RecomputeProblem &p, int64_t budget,
       break;
   }
   st.seconds = elapsed();
-  if (fit)
-    st.found = true;
+  st.found = fit.has_value();
   return fit;
 }
