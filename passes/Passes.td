@@ -219,6 +219,10 @@ def Recompute : Pass<"mlg-recompute", "mlir::func::FuncOp"> {
     Option<"profile", "profile", "std::string", /*default=*/"\"\"",
            "Step times measured by mlg-run --profile, for the cost model "
            "(default: the H200 roofline)">,
+    Option<"scratchReserve", "scratch-reserve", "std::string",
+           /*default=*/"\"\"",
+           "Bytes of the budget the plan leaves to the backend's scratch "
+           "(convolution workspaces), e.g. 128MiB">,
     Option<"milpSeconds", "milp-seconds", "double", /*default=*/"5",
            "Seconds the budget's mixed-integer program may take (0: skip "
            "it)">,

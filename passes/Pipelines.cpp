@@ -57,6 +57,7 @@ void mlg::buildTrainPipeline(OpPassManager &pm,
       recompute.budget = options.recompute;
     recompute.profile = options.profile;
     recompute.milpSeconds = options.milpSeconds;
+    recompute.scratchReserve = options.scratchReserve;
     pm.addNestedPass<func::FuncOp>(createRecompute(recompute));
   }
   LowerPipelineOptions lower;

@@ -78,6 +78,8 @@ if [[ "${MLG_BENCH:-0}" == 1 ]]; then
               densenet121-train:--batch-size=128 inception_v3-train:--batch-size=128 \
               lstm:--input-shape=input:1000x64 bert_encoder:--input-shape=input:32x512; do
     name=${spec%%:*} flag=${spec#*:}
+    # MLG_BENCH_ONLY=resnet50-train,lstm: just these models.
+    [[ -n "${MLG_BENCH_ONLY:-}" && ",$MLG_BENCH_ONLY," != *",$name,"* ]] && continue
     plain="$out/programs/${name%-train}-train"
     "$build/bin/mlg-opt" "$models/$name.onnx" "$flag" \
       --mlg-train-pipeline="optimizer=momentum momentum=0.9 memory-report=$plain.report.json" \
@@ -93,26 +95,28 @@ if [[ "${MLG_BENCH:-0}" == 1 ]]; then
     policies="echo 50% 25%"
     # The issue's targets: ResNet-50 at 5.0 GiB (4.9 leaves room for cuDNN's
     # scratch), the LSTM with its recurrent activations gone.
-    [[ $name == resnet50-train ]] && policies+=" 4.9GiB"
+    [[ $name == resnet50-train ]] && policies+=" 4.9GiB reserve128MiB-5.0GiB"
     # (recomputing, the pipeline takes its loss in 8 blocks of rows, each
     # differentiated right after its loss, and under a budget projects its
     # input in blocks of about 32 steps; tags chunksN- and stepsN- set
-    # these; 2.57 GiB is 40% of the plain plan; 1.7 GiB is the largest
+    # these; 2.57 GiB is 40% of the plain plan; 1.6 GiB is the largest
     # budget whose plan recomputes over 90% of the cells' stored results).
-    [[ $name == lstm ]] && policies+=" 3.5GiB 2.57GiB 2GiB 1.7GiB"
+    [[ $name == lstm ]] && policies+=" 3.5GiB 2.57GiB 2GiB 1.6GiB"
     for policy in $policies; do
       tag=${policy/\%/pct}
       chunks=-2 steps=-2  # -2: the pipeline's defaults
-      while [[ $policy == chunks*-* || $policy == steps*-* ]]; do
+      reserve=0           # the budget's scratch reserve (reserveX-)
+      while [[ $policy == chunks*-* || $policy == steps*-* || $policy == reserve*-* ]]; do
         part=${policy%%-*}; policy=${policy#*-}
         case $part in
           chunks*) chunks=${part#chunks} ;;
           steps*) steps=${part#steps} ;;
+          reserve*) reserve=${part#reserve} ;;
         esac
       done
       variant="$out/programs/${name%-train}-train-$tag"
       if "$build/bin/mlg-opt" "$models/$name.onnx" "$flag" \
-           --mlg-train-pipeline="optimizer=momentum momentum=0.9 loss-chunks=$chunks projection-steps=$steps recompute=$policy memory-report=$variant.report.json" \
+           --mlg-train-pipeline="optimizer=momentum momentum=0.9 loss-chunks=$chunks projection-steps=$steps recompute=$policy scratch-reserve=$reserve memory-report=$variant.report.json" \
            -o "$variant.rt.mlir" 2>"$variant.err"; then
         "$build/bin/mlg-translate" --mlg-to-program "$variant.rt.mlir" -o "$variant.mlgp"
         python3 "$here/bench/gpu/plan_facts.py" "$variant.report.json" > "$variant.plan.json"

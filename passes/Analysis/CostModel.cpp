@@ -62,7 +62,15 @@ static std::string measureKey(Operation *op) {
 DeviceProfile DeviceProfile::h200() {
   DeviceProfile p;
   p.name = "NVIDIA H200 (defaults)";
-  p.matrixFlops = 494.7e12;
+  // Effective rates of mlg's CUDA backend, measured on an H100 (the H200's
+  // compute is the same; 2026-12-05, bench/gpu/compare_pytorch.py, kernel
+  // times over the compiler's FLOPs): cuDNN's TF32 convolutions, ResNet-50
+  // at batch 128 (3.11 TFLOP forward and backward in 33.2 ms); cuBLAS's
+  // FP32 products, BERT-base at 32 x 512 (11.58 TFLOP in 236.5 ms). The
+  // data sheet's 494.7 TFLOP/s (TF32) was five times too fast, and plans
+  // recomputed convolutions as if they were nearly free.
+  p.convFlops = 94e12;
+  p.matrixFlops = 49e12;
   p.vectorFlops = 66.9e12;
   p.bandwidth = 4157.4e9;
   p.launchSeconds = 2e-6;
@@ -116,7 +124,10 @@ double DeviceProfile::seconds(Operation *op) const {
     return 0;
   if (isMeasured(op))
     return measured.lookup(measureKey(op));
-  double throughput = cost.matrix ? matrixFlops : vectorFlops;
+  double throughput =
+      !cost.matrix ? vectorFlops
+      : isa<ConvOp, ConvBackwardDataOp, ConvBackwardFilterOp>(op) ? convFlops
+                                                                   : matrixFlops;
   return std::max(cost.flops / throughput, cost.bytes / bandwidth) +
          launchSeconds;
 }

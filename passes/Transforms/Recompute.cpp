@@ -210,7 +210,7 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
     RecomputePlan plan;
     MilpStats milp;
     std::string chosen = policy;
-    int64_t budgetBytes = -1;
+    int64_t budgetBytes = -1, reserveBytes = 0;
     if (!budget.empty()) {
       std::string error;
       std::optional<int64_t> bytes = parseBudget(budget, plainPeak, error);
@@ -223,16 +223,36 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
             << "milp-seconds must be 0 or more, not " << milpSeconds;
         return signalPassFailure();
       }
+      // The plan leaves `scratch-reserve` of the budget to the backend's
+      // scratch; the program's budget stays the whole (the CUDA backend
+      // keeps its convolution scratch within what the plan leaves).
+      int64_t reserve = 0;
+      if (!scratchReserve.empty()) {
+        std::optional<int64_t> r =
+            scratchReserve == "0" ? std::optional<int64_t>(0)
+                                  : parseBudget(scratchReserve, plainPeak, error);
+        if (!r || *r >= *bytes) {
+          mlir::emitError(func.getLoc())
+              << "scratch-reserve '" << scratchReserve
+              << "' must be bytes (0 or more, below the budget "
+              << formatBytes(*bytes) << ")"
+              << (error.empty() ? "" : ": ") << error;
+          return signalPassFailure();
+        }
+        reserve = *r;
+      }
       RecomputePlan smallest;
       MilpOptions milpOptions;
       milpOptions.maxSeconds = milpSeconds;
-      std::optional<RecomputePlan> fit =
-          planForBudget(p, *bytes, &smallest, &milpOptions, &milp);
+      std::optional<RecomputePlan> fit = planForBudget(
+          p, *bytes - reserve, &smallest, &milpOptions, &milp);
       if (!fit) {
         int at = 0;
         int64_t bound = loadLowerBound(p, &at);
         mlir::emitError(func.getLoc())
             << "recompute budget " << formatBytes(*bytes)
+            << (reserve ? " less a scratch reserve of " + formatBytes(reserve)
+                        : std::string())
             << " cannot be met: the smallest peak found is "
             << formatBytes(smallest.load() + p.persistentBytes) << " ("
             << formatBytes(smallest.load()) << " of activations and gradients, "
@@ -247,6 +267,7 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
       plan = std::move(*fit);
       chosen = "budget";
       budgetBytes = *bytes;
+      reserveBytes = reserve;
     } else {
       plan = planEcho(p);
     }
@@ -274,7 +295,10 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
           b.getNamedAttr("budget_bytes", b.getI64IntegerAttr(budgetBytes)));
       // How far the heuristic may be from the best plan, at most (finite:
       // a plan fits).
-      double bound = recomputeTimeLowerBound(p, budgetBytes);
+      if (reserveBytes)
+        facts.push_back(b.getNamedAttr("scratch_reserve_bytes",
+                                       b.getI64IntegerAttr(reserveBytes)));
+      double bound = recomputeTimeLowerBound(p, budgetBytes - reserveBytes);
       if (std::isfinite(bound))
         facts.push_back(b.getNamedAttr("time_lower_bound",
                                        b.getF64FloatAttr(bound)));

@@ -3,6 +3,9 @@
 // RUN: not mlg-opt %s --split-input-file --mlg-recompute=policy=magic -o /dev/null 2>&1 | FileCheck %s --check-prefix=POLICY
 // RUN: not mlg-opt %s --split-input-file --mlg-recompute=profile=%t.missing.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=PROFILE
 // RUN: not mlg-opt %s --split-input-file --mlg-recompute="budget=1KB milp-seconds=-1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=MILP
+// RUN: not mlg-opt %s --split-input-file --mlg-recompute="budget=1KB scratch-reserve=1KB" -o /dev/null 2>&1 | FileCheck %s --check-prefix=RESERVE
+// RUN: not mlg-opt %S/recompute.mlir --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute="budget=550000 scratch-reserve=30000" -o /dev/null 2>&1 | FileCheck %s --check-prefix=RESERVE-MISS
+// RUN: not mlg-opt %s --split-input-file --mlg-recompute="budget=1KB scratch-reserve=lots" -o /dev/null 2>&1 | FileCheck %s --check-prefix=RESERVE-BAD
 
 // A budget below any plan's peak is refused with the smallest peak found
 // and the bound no plan goes below (the largest step's working set);
@@ -11,6 +14,9 @@
 // POLICY: error: unknown recompute policy 'magic' (expected echo, or a budget)
 // PROFILE: error: profile '{{.*}}missing.json': No such file or directory
 // MILP: error: milp-seconds must be 0 or more, not -1
+// RESERVE: error: scratch-reserve '1KB' must be bytes (0 or more, below the budget 1000 B)
+// RESERVE-MISS: error: recompute budget 537.1 KiB less a scratch reserve of 29.3 KiB cannot be met: the smallest peak found is 530.0 KiB
+// RESERVE-BAD: error: scratch-reserve 'lots' must be bytes (0 or more, below the budget 1000 B): budget 'lots': expected bytes
 
 // expected-error @+1 {{recompute budget 1000 B cannot be met: the smallest peak found is 2.0 KiB (2.0 KiB of activations and gradients, 4 B of parameters, optimizer state and constants); no plan goes below 2.0 KiB (mlg.mul alone holds 2.0 KiB)}}
 func.func @too_small(%x: tensor<256xf32>, %labels: tensor<1xi64>) -> (tensor<f32> {mlg.name = "loss"}) {

@@ -1,6 +1,7 @@
 // RUN: mlg-opt %s --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute | FileCheck %s
 // RUN: mlg-opt %s --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute=budget=550000 | FileCheck %s --check-prefix=BUDGET
 // RUN: mlg-opt %s --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute="budget=550000 milp-seconds=0" | FileCheck %s --check-prefix=NOMILP
+// RUN: mlg-opt %s --split-input-file --mlg-build-training-step --mlg-dead-node-elim --mlg-recompute="budget=550000 scratch-reserve=5000" | FileCheck %s --check-prefix=RESERVE
 
 // Echo's policy: batch norm and ReLU between two products are cheap, and
 // recomputing them before the ReLU's backward lowers the peak, so their
@@ -46,6 +47,13 @@
 // BUDGET-NEXT:    %[[H2:.*]] = mlg.gemm %arg0, {{.*}}mlg.recomputed
 // BUDGET-NEXT:    mlg.batch_norm %[[H2]], {{.*}}mlg.recomputed
 // BUDGET:         mlg.batch_norm_backward %{{.*}}, %[[H2]]
+// A scratch reserve leaves part of the budget to the backend: the plan
+// fits 545000 bytes (LOAD 524804 plus 17924 persistent), the budget stays
+// whole; a reserve of 30000 leaves too little (below).
+// RESERVE-LABEL: func.func @train_step
+// RESERVE-SAME:    budget_bytes = 550000
+// RESERVE-SAME:    predicted_load = 524804
+// RESERVE-SAME:    scratch_reserve_bytes = 5000
 // NOMILP-LABEL: func.func @train_step
 // NOMILP-SAME:    cloned = 3
 // NOMILP-SAME:    milp_status = "not run"

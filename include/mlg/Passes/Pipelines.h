@@ -88,6 +88,10 @@ struct TrainPipelineOptions
       *this, "profile",
       llvm::cl::desc("Step times from mlg-run --profile for the recompute "
                      "cost model")};
+  Option<std::string> scratchReserve{
+      *this, "scratch-reserve",
+      llvm::cl::desc("Bytes of a recompute budget left to the backend's "
+                     "scratch, e.g. 128MiB (mlg-recompute)")};
   Option<double> milpSeconds{
       *this, "milp-seconds",
       llvm::cl::desc("Seconds a recompute budget's mixed-integer program "

@@ -11,8 +11,7 @@
 //  - Time: a measured time where the device profile has one for the op
 //    (an mlg-run --profile file, matched by kernel and node name), else the
 //    roofline max(FLOPs / throughput, bytes / bandwidth) plus a launch's
-//    overhead, with the matrix throughput for matrix products and the
-//    vector throughput for the rest.
+//    overhead, with the convolution, matrix or vector throughput.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,9 +45,9 @@ std::string nodeName(mlir::Location loc);
 /// A device's throughputs and, optionally, measured step times.
 struct DeviceProfile {
   std::string name;
-  /// FLOP/s of matrix products (tensor cores at the backend's precision),
-  /// of other arithmetic, and bytes/s of device memory.
-  double matrixFlops = 0, vectorFlops = 0, bandwidth = 0;
+  /// FLOP/s of convolutions (and their gradients), of the other matrix
+  /// products, of other arithmetic, and bytes/s of device memory.
+  double convFlops = 0, matrixFlops = 0, vectorFlops = 0, bandwidth = 0;
   /// Seconds a kernel launch adds.
   double launchSeconds = 0;
   /// Measured seconds by "kernel|node" (the mean where several steps share
@@ -57,8 +56,10 @@ struct DeviceProfile {
 
   /// An NVIDIA H200: its device-memory bandwidth as measured in
   /// ../shared/baselines/h200-pytorch.json (4157 GB/s read+write), the
-  /// data sheet's dense TF32 (494.7 TFLOP/s) and FP32 (66.9 TFLOP/s)
-  /// throughputs, 2 us a launch.
+  /// rates mlg's CUDA backend reached on an H100 (the same compute):
+  /// convolutions 94 TFLOP/s (cuDNN, TF32), other matrix products 49
+  /// (cuBLAS, FP32); the data sheet's FP32 66.9 TFLOP/s for the rest; 2 us
+  /// a launch.
   static DeviceProfile h200();
   /// The H200's throughputs with the step times of an `mlg-run --profile`
   /// JSON file (see mlg_rt's Session::profileJson), or an error message.
