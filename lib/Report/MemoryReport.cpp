@@ -78,7 +78,9 @@ static void writeRecompute(llvm::json::OStream &j, DictionaryAttr facts,
                            const EdgeUseRef &a) {
   j.attributeObject("recompute", [&] {
     for (NamedAttribute fact : facts) {
-      if (auto i = dyn_cast<IntegerAttr>(fact.getValue()))
+      if (auto flag = dyn_cast<BoolAttr>(fact.getValue()))
+        j.attribute(fact.getName(), flag.getValue());
+      else if (auto i = dyn_cast<IntegerAttr>(fact.getValue()))
         j.attribute(fact.getName(), i.getInt());
       else if (auto f = dyn_cast<FloatAttr>(fact.getValue()))
         j.attribute(fact.getName(), f.getValueAsDouble());

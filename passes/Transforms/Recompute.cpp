@@ -304,23 +304,26 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
                                        b.getF64FloatAttr(bound)));
       // The mixed-integer program: its last solution's seconds and its
       // bound are on the coarse model (groups of ops recomputed together).
-      facts.push_back(b.getNamedAttr("milp_status", b.getStringAttr(milp.status)));
+      auto fact = [&](StringRef name, Attribute value) {
+        facts.push_back(b.getNamedAttr(name, value));
+      };
+      fact("milp_status", b.getStringAttr(milp.status));
       if (milp.rounds > 0) {
-        facts.push_back(b.getNamedAttr("milp_groups", b.getI64IntegerAttr(milp.groups)));
-        facts.push_back(b.getNamedAttr("milp_rounds", b.getI64IntegerAttr(milp.rounds)));
-        facts.push_back(b.getNamedAttr("milp_steps_bounded", b.getI64IntegerAttr(milp.timePoints)));
-        facts.push_back(b.getNamedAttr("milp_columns", b.getI64IntegerAttr(milp.columns)));
-        facts.push_back(b.getNamedAttr("milp_rows", b.getI64IntegerAttr(milp.rows)));
-        facts.push_back(b.getNamedAttr("milp_nodes", b.getI64IntegerAttr(milp.nodes)));
-        facts.push_back(b.getNamedAttr("milp_solve_seconds", b.getF64FloatAttr(milp.seconds)));
-        facts.push_back(b.getNamedAttr("milp_plan_fits", b.getBoolAttr(milp.found)));
+        fact("milp_groups", b.getI64IntegerAttr(milp.groups));
+        fact("milp_rounds", b.getI64IntegerAttr(milp.rounds));
+        fact("milp_steps_bounded", b.getI64IntegerAttr(milp.timePoints));
+        fact("milp_columns", b.getI64IntegerAttr(milp.columns));
+        fact("milp_rows", b.getI64IntegerAttr(milp.rows));
+        fact("milp_nodes", b.getI64IntegerAttr(milp.nodes));
+        fact("milp_solve_seconds", b.getF64FloatAttr(milp.seconds));
+        fact("milp_plan_fits", b.getBoolAttr(milp.found));
         if (milp.objective > 0 || milp.bound > 0) {
-          facts.push_back(b.getNamedAttr("milp_objective_seconds", b.getF64FloatAttr(milp.objective)));
-          facts.push_back(b.getNamedAttr("milp_bound_seconds", b.getF64FloatAttr(milp.bound)));
+          fact("milp_objective_seconds", b.getF64FloatAttr(milp.objective));
+          fact("milp_bound_seconds", b.getF64FloatAttr(milp.bound));
         }
       }
       if (!milp.error.empty())
-        facts.push_back(b.getNamedAttr("milp_error", b.getStringAttr(milp.error)));
+        fact("milp_error", b.getStringAttr(milp.error));
     }
     func->setAttr("mlg.recompute", b.getDictionaryAttr(facts));
     numCloned += plan.numCloned;
