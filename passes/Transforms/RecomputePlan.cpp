@@ -444,8 +444,9 @@ std::optional<RecomputePlan> mlg::planForBudget(const RecomputeProblem &p,
     }
   }
 
-  // The mixed-integer program, from the best plan so far.
-  if (milp && milp->maxSeconds > 0) {
+  // The mixed-integer program, from the best plan so far (not where the
+  // budget is below the largest step's working set: nothing fits there).
+  if (milp && milp->maxSeconds > 0 && loadLowerBound(p) <= target) {
     const std::vector<bool> &start = (fit ? *fit : smallest).recompute;
     if (std::optional<RecomputePlan> plan =
             planBudgetMilp(p, budget, *milp, milpStats, &start))
