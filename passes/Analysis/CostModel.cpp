@@ -124,10 +124,10 @@ double DeviceProfile::seconds(Operation *op) const {
     return 0;
   if (isMeasured(op))
     return measured.lookup(measureKey(op));
-  double throughput =
-      !cost.matrix ? vectorFlops
-      : isa<ConvOp, ConvBackwardDataOp, ConvBackwardFilterOp>(op) ? convFlops
-                                                                   : matrixFlops;
+  bool conv = isa<ConvOp, ConvBackwardDataOp, ConvBackwardFilterOp>(op);
+  double throughput = !cost.matrix ? vectorFlops
+                      : conv       ? convFlops
+                                   : matrixFlops;
   return std::max(cost.flops / throughput, cost.bytes / bandwidth) +
          launchSeconds;
 }

@@ -88,8 +88,8 @@ static void solve(const Milp &p, double maxSeconds, int maxNodes,
   std::unique_ptr<Cbc_Model, void (*)(Cbc_Model *)> model(Cbc_newModel(),
                                                           Cbc_deleteModel);
   Cbc_loadProblem(model.get(), numCols, numRows, start.data(), index.data(),
-                  value.data(), colLo.data(), colHi.data(),
-                  p.objective.data(), rowLo.data(), rowHi.data());
+                  value.data(), colLo.data(), colHi.data(), p.objective.data(),
+                  rowLo.data(), rowHi.data());
   for (int c = 0; c < numCols; ++c)
     if (p.integer[c])
       Cbc_setInteger(model.get(), c);
@@ -125,9 +125,10 @@ static void solve(const Milp &p, double maxSeconds, int maxNodes,
   r.objective = Cbc_getObjValue(model.get());
   r.status = Cbc_isProvenOptimal(model.get()) ? MilpResult::Optimal
                                               : MilpResult::Feasible;
-  r.bound = r.status == MilpResult::Optimal
-                ? r.objective
-                : std::min(r.objective, Cbc_getBestPossibleObjValue(model.get()));
+  r.bound =
+      r.status == MilpResult::Optimal
+          ? r.objective
+          : std::min(r.objective, Cbc_getBestPossibleObjValue(model.get()));
 }
 
 MilpResult mlg::solveMilp(const Milp &problem, double maxSeconds,
@@ -146,8 +147,8 @@ MilpResult mlg::solveMilp(const Milp &problem, double maxSeconds,
     r = MilpResult();
     r.error = "CBC failed with an unknown exception";
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            begin)
-                  .count();
+  r.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
+          .count();
   return r;
 }

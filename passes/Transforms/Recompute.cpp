@@ -229,8 +229,9 @@ struct RecomputePass : mlg::impl::RecomputeBase<RecomputePass> {
       int64_t reserve = 0;
       if (!scratchReserve.empty()) {
         std::optional<int64_t> r =
-            scratchReserve == "0" ? std::optional<int64_t>(0)
-                                  : parseBudget(scratchReserve, plainPeak, error);
+            scratchReserve == "0"
+                ? std::optional<int64_t>(0)
+                : parseBudget(scratchReserve, plainPeak, error);
         if (!r || *r >= *bytes) {
           mlir::emitError(func.getLoc())
               << "scratch-reserve '" << scratchReserve

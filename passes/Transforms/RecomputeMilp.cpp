@@ -55,9 +55,9 @@ constexpr double kMicro = 1e6, kMiB = 1048576.0;
 struct Group {
   std::vector<int> steps;
   double seconds = 0;
-  int firstLate = INT_MAX; ///< the earliest late use of its results
-  bool movable = true;     ///< may be recomputed
-  int latest = INT_MAX;    ///< the latest step its clones may need to run
+  int firstLate = INT_MAX;  ///< the earliest late use of its results
+  bool movable = true;      ///< may be recomputed
+  int latest = INT_MAX;     ///< the latest step its clones may need to run
   std::vector<int> readers; ///< groups reading its results
 };
 
@@ -166,8 +166,8 @@ Model coarsen(const RecomputeProblem &p, const BufferLayout &plain,
     if (latest == INT_MAX) {
       latest = -1;
       for (int j : grp.readers)
-        latest = std::max(latest, m.groups[j].movable ? m.groups[j].latest
-                                                      : -1);
+        latest =
+            std::max(latest, m.groups[j].movable ? m.groups[j].latest : -1);
       if (latest < 0)
         latest = INT_MAX;
     }
@@ -226,8 +226,7 @@ Model coarsen(const RecomputeProblem &p, const BufferLayout &plain,
         }
       }
       llvm::sort(t.reads);
-      t.reads.erase(std::unique(t.reads.begin(), t.reads.end()),
-                    t.reads.end());
+      t.reads.erase(std::unique(t.reads.begin(), t.reads.end()), t.reads.end());
       if (t.reads.empty())
         continue;
       t.hi = hi;

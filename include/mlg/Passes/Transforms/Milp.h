@@ -27,8 +27,7 @@ struct Milp {
   std::vector<double> start;
 
   int addColumn(double objective, double lo, double hi, bool integer);
-  void addRow(std::vector<std::pair<int, double>> terms, double lo,
-              double hi);
+  void addRow(std::vector<std::pair<int, double>> terms, double lo, double hi);
 };
 
 struct MilpResult {

@@ -113,8 +113,8 @@ struct MilpStats {
 /// any step or at heavy steps only, then the mixed-integer program
 /// (planBudgetMilp) where `milp` allows it, started from the best plan so
 /// far, then a local search from the best plan, one step toggled at a
-/// time; the cheapest plan that fits wins. Without one that fits, `best` gets the plan with the smallest peak
-/// found and the result is nullopt.
+/// time; the cheapest plan that fits wins. Without one that fits, `best`
+/// gets the plan with the smallest peak found and the result is nullopt.
 std::optional<RecomputePlan> planForBudget(const RecomputeProblem &problem,
                                            int64_t budget,
                                            RecomputePlan *best = nullptr,
