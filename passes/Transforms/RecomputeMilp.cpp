@@ -35,7 +35,6 @@
 #include "mlg/Passes/Transforms/Milp.h"
 #include "mlg/Passes/Transforms/Recompute.h"
 
-#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -296,16 +295,16 @@ Program build(const RecomputeProblem &p, const Model &m,
             movable.push_back(g);
         if (movable.size() < term.producers.size() || movable.empty())
           continue; // a producer always stores it: as in the plain plan
-        // Live in the plain schedule: replaced by the model's term.
-        bytes -= b;
         if (movable.size() == 1) {
+          // b (1 - x_g + z_g): the plain schedule's b stays in `bytes`.
           int g = movable[0];
-          bytes += b; // b (1 - x_g + z_g)
           row.push_back({prog.x[g], -b});
           if (z[g] >= 0)
             row.push_back({z[g], b});
           continue;
         }
+        // Live in the plain schedule: replaced by b y.
+        bytes -= b;
         shared[movable] += b;
       } else {
         // Dead in the plain schedule; w >= x_j - x_i - z_j.
@@ -472,19 +471,17 @@ mlg::planBudgetMilp(const RecomputeProblem &p, int64_t budget,
     // Each step of the new schedule as an original step: the forward runs
     // originals; after it, a forward op is a clone, run just before the next
     // backward step (its clone point).
+    int firstBackward = 0;
+    while (firstBackward < int(plan.origin.size()) &&
+           plan.origin[firstBackward] <= p.forwardEnd)
+      ++firstBackward;
     std::vector<int> timeOf(plan.origin.size(), -1);
     for (int k = int(plan.origin.size()) - 1, next = -1; k >= 0; --k) {
       int o = plan.origin[k];
       if (o > p.forwardEnd)
         next = o;
-      timeOf[k] = o > p.forwardEnd ? o : next;
+      timeOf[k] = o > p.forwardEnd || k < firstBackward ? o : next;
     }
-    int firstBackward = 0;
-    while (firstBackward < int(plan.origin.size()) &&
-           plan.origin[firstBackward] <= p.forwardEnd)
-      ++firstBackward;
-    for (int k = 0; k < firstBackward; ++k)
-      timeOf[k] = plan.origin[k];
     for (int s : missed) {
       int t = timeOf[s];
       if (t < 0 || t >= n)
