@@ -38,7 +38,8 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 
-#include <deque>
+#include <functional>
+#include <queue>
 
 using namespace mlir;
 using namespace mlg;
@@ -208,17 +209,22 @@ LogicalResult GraphImporter::validateGraph(SmallVectorImpl<int> &order) {
       }
     }
   }
-  std::deque<int> ready;
+  // The ready node listed first goes first, so a sorted graph keeps the
+  // file's order: an exporter lists each op next to its use, and taking
+  // ready nodes breadth first would hoist every op that reads only
+  // initializers (a Linear's transposed weight) to the front, keeping its
+  // result, and in training its gradient, alive across the whole step.
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
   for (int i = 0; i < numNodes; ++i)
     if (pending[i] == 0)
-      ready.push_back(i);
+      ready.push(i);
   while (!ready.empty()) {
-    int i = ready.front();
-    ready.pop_front();
+    int i = ready.top();
+    ready.pop();
     order.push_back(i);
     for (int u : users[i])
       if (--pending[u] == 0)
-        ready.push_back(u);
+        ready.push(u);
   }
   if (static_cast<int>(order.size()) != numNodes) {
     for (int i = 0; i < numNodes; ++i)

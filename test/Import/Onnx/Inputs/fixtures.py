@@ -45,6 +45,24 @@ def save(m, path):
 
 
 # --- models that import ------------------------------------------------------
+@fixture
+def node_order(path):
+    """Two Linear layers as PyTorch exports them in training mode (each
+    weight transposed just before its MatMul)."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="relu1"),
+        helper.make_node("Transpose", ["w1"], ["w1t"], perm=[1, 0], name="t1"),
+        helper.make_node("MatMul", ["a", "w1t"], ["m1"], name="mm1"),
+        helper.make_node("Relu", ["m1"], ["r"], name="relu2"),
+        helper.make_node("Transpose", ["w2"], ["w2t"], perm=[1, 0], name="t2"),
+        helper.make_node("MatMul", ["r", "w2t"], ["m2"], name="mm2"),
+        helper.make_node("Tanh", ["m2"], ["y"], name="tanh"),
+    ]
+    save(model(nodes, [tensor("x", TensorProto.FLOAT, [2, 4])],
+               [tensor("y", TensorProto.FLOAT, [2, 3])],
+               [weights("w1", (5, 4), 1), weights("w2", (3, 5), 2)]), path)
+
+
 
 @fixture
 def tiny_cnn(path):
