@@ -298,9 +298,50 @@ static LogicalResult importGemm(NodeContext &ctx) {
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }
 
+/// MatMul(A, Transpose(W)) with a 2-d W, as PyTorch exports a Linear layer
+/// in training mode (without constant folding): a Gemm that reads W
+/// transposed in place (A's leading dimensions flattened into rows), so no
+/// transposed copy of W is stored for the backward and W's gradient comes
+/// out in W's own layout. The Transpose goes unused unless something else
+/// reads it.
+static FailureOr<Value> matMulTransposedWeight(NodeContext &ctx) {
+  auto transpose = ctx.input(1).getDefiningOp<TransposeOp>();
+  RankedTensorType a = ctx.inputType(0), b = ctx.inputType(1);
+  if (!transpose || b.getRank() != 2 || a.getRank() < 2 ||
+      transpose.getPerm() != ArrayRef<int64_t>{1, 0} ||
+      !a.hasStaticShape() || !b.hasStaticShape() ||
+      a.getDimSize(a.getRank() - 1) != b.getDimSize(0))
+    return Value();
+  int64_t rows = 1;
+  for (int64_t d = 0; d + 1 < a.getRank(); ++d)
+    rows *= a.getDimSize(d);
+  Value lhs = ctx.input(0);
+  if (a.getRank() != 2) {
+    auto flat = ctx.create1<ReshapeOp>(
+        {lhs}, {}, {a.clone({rows, a.getDimSize(a.getRank() - 1)})});
+    if (failed(flat))
+      return failure();
+    lhs = *flat;
+  }
+  auto product = ctx.create1<GemmOp>(
+      {lhs, transpose.getInput()},
+      {ctx.f64Attr("alpha", 1.0), ctx.f64Attr("beta", 0.0),
+       ctx.boolAttr("trans_a", false), ctx.boolAttr("trans_b", true)});
+  if (failed(product) || a.getRank() == 2)
+    return product;
+  SmallVector<int64_t> shape(a.getShape());
+  shape.back() = b.getDimSize(1);
+  return ctx.create1<ReshapeOp>({*product}, {}, {a.clone(shape)});
+}
+
 static LogicalResult importMatMul(NodeContext &ctx) {
   if (failed(ctx.checkArity(2, 2)))
     return failure();
+  FailureOr<Value> gemm = matMulTransposedWeight(ctx);
+  if (failed(gemm))
+    return failure();
+  if (*gemm)
+    return ctx.setOutputs(*gemm);
   auto out = ctx.create1<MatMulOp>({ctx.input(0), ctx.input(1)});
   return failed(out) ? failure() : ctx.setOutputs(*out);
 }

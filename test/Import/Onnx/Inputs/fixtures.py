@@ -47,21 +47,41 @@ def save(m, path):
 # --- models that import ------------------------------------------------------
 @fixture
 def node_order(path):
-    """Two Linear layers as PyTorch exports them in training mode (each
-    weight transposed just before its MatMul)."""
+    """Two layers, each with an op that reads only its weight (a Neg here;
+    in PyTorch's exports a weight's Transpose) just before the MatMul that
+    uses it."""
     nodes = [
         helper.make_node("Relu", ["x"], ["a"], name="relu1"),
-        helper.make_node("Transpose", ["w1"], ["w1t"], perm=[1, 0], name="t1"),
-        helper.make_node("MatMul", ["a", "w1t"], ["m1"], name="mm1"),
+        helper.make_node("Neg", ["w1"], ["w1n"], name="n1"),
+        helper.make_node("MatMul", ["a", "w1n"], ["m1"], name="mm1"),
         helper.make_node("Relu", ["m1"], ["r"], name="relu2"),
-        helper.make_node("Transpose", ["w2"], ["w2t"], perm=[1, 0], name="t2"),
-        helper.make_node("MatMul", ["r", "w2t"], ["m2"], name="mm2"),
+        helper.make_node("Neg", ["w2"], ["w2n"], name="n2"),
+        helper.make_node("MatMul", ["r", "w2n"], ["m2"], name="mm2"),
         helper.make_node("Tanh", ["m2"], ["y"], name="tanh"),
     ]
     save(model(nodes, [tensor("x", TensorProto.FLOAT, [2, 4])],
                [tensor("y", TensorProto.FLOAT, [2, 3])],
-               [weights("w1", (5, 4), 1), weights("w2", (3, 5), 2)]), path)
+               [weights("w1", (4, 5), 1), weights("w2", (5, 3), 2)]), path)
 
+
+@fixture
+def linear_transposed(path):
+    """Linear layers as PyTorch exports them in training mode: MatMul by a
+    Transpose of the weight, on a 3-d input and on a 3-d activation; the
+    second weight's Transpose is also an output of its own."""
+    nodes = [
+        helper.make_node("Transpose", ["w1"], ["w1t"], perm=[1, 0], name="t1"),
+        helper.make_node("MatMul", ["input", "w1t"], ["m1"], name="mm1"),
+        helper.make_node("Relu", ["m1"], ["r"], name="relu"),
+        helper.make_node("Transpose", ["w2"], ["w2t"], perm=[1, 0], name="t2"),
+        helper.make_node("MatMul", ["r", "w2t"], ["m2"], name="mm2"),
+        helper.make_node("Add", ["m2", "b2"], ["output"], name="add"),
+    ]
+    save(model(nodes, [tensor("input", TensorProto.FLOAT, [2, 3, 4])],
+               [tensor("output", TensorProto.FLOAT, [2, 3, 6]),
+                tensor("w2t", TensorProto.FLOAT, [5, 6])],
+               [weights("w1", (5, 4), 1), weights("w2", (6, 5), 2),
+                weights("b2", (6,), 3)]), path)
 
 
 @fixture
