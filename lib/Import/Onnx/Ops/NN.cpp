@@ -308,9 +308,8 @@ static FailureOr<Value> matMulTransposedWeight(NodeContext &ctx) {
   auto transpose = ctx.input(1).getDefiningOp<TransposeOp>();
   RankedTensorType a = ctx.inputType(0), b = ctx.inputType(1);
   if (!transpose || b.getRank() != 2 || a.getRank() < 2 ||
-      transpose.getPerm() != ArrayRef<int64_t>{1, 0} ||
-      !a.hasStaticShape() || !b.hasStaticShape() ||
-      a.getDimSize(a.getRank() - 1) != b.getDimSize(0))
+      transpose.getPerm() != ArrayRef<int64_t>{1, 0} || !a.hasStaticShape() ||
+      !b.hasStaticShape() || a.getDimSize(a.getRank() - 1) != b.getDimSize(0))
     return Value();
   int64_t rows = 1;
   for (int64_t d = 0; d + 1 < a.getRank(); ++d)
