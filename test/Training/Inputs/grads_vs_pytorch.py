@@ -5,10 +5,10 @@
 
 For the six benchmark CNNs in training mode (ResNet-18, ResNet-50, VGG-16,
 MobileNetV2, DenseNet-121, Inception-v3; small inputs; see models()),
-ConvNeXt-T and a small vision Transformer, the 2-layer LSTM language model
-and the BERT-base-sized Transformer encoder of scripts/export_models.py,
-all in float64 and with dropout probability 0: builds the model in PyTorch
-with a fixed seed, exports it to
+ConvNeXt-T, MobileNetV3-small and a small vision Transformer, the 2-layer
+LSTM language model and the BERT-base-sized Transformer encoder of
+scripts/export_models.py, all in float64 and with dropout probability 0:
+builds the model in PyTorch with a fixed seed, exports it to
 ONNX in training mode, computes the cross-entropy loss of one batch and
 every parameter's gradient with autograd; then compiles the ONNX model with
 mlg-opt (--mlg-build-training-step="optimizer=none return-gradients=true",
@@ -102,9 +102,11 @@ def models():
             lambda: tv.inception_v3(aux_logits=False, init_weights=True), 160),
         # Architectures the benchmark does not name: ConvNeXt (depthwise
         # convolutions, LayerNorm and GELU as exported ops, Linear layers
-        # exported as MatMul by a transposed weight) and a small vision
-        # Transformer (attention over patches).
+        # exported as MatMul by a transposed weight), MobileNetV3 (HardSwish,
+        # squeeze-and-excitation gates) and a small vision Transformer
+        # (attention over patches).
         cnn("convnext_tiny", lambda: tv.convnext_tiny(stochastic_depth_prob=0.0), 32),
+        cnn("mobilenet_v3", tv.mobilenet_v3_small, 64),
         cnn("vit", lambda: tv.VisionTransformer(image_size=32, patch_size=8, num_layers=2,
                                                 num_heads=4, hidden_dim=64, mlp_dim=128), 32),
         ("lstm", export_models.LM,

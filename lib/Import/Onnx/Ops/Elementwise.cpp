@@ -67,6 +67,19 @@ static LogicalResult importSelu(NodeContext &ctx) {
 static LogicalResult importHardSigmoid(NodeContext &ctx) {
   return importParamUnary<HardSigmoidOp>(ctx, {{"alpha", 0.2}, {"beta", 0.5}});
 }
+/// HardSwish(x) = x * HardSigmoid(x) with alpha 1/6 and beta 1/2 (ONNX's
+/// own function body), so its gradient comes from the two ops'.
+static LogicalResult importHardSwish(NodeContext &ctx) {
+  if (failed(ctx.checkArity(1, 1)))
+    return failure();
+  auto gate = ctx.create1<HardSigmoidOp>(
+      {ctx.input(0)},
+      {ctx.f64Attr("alpha", 1.0 / 6.0), ctx.f64Attr("beta", 0.5)});
+  if (failed(gate))
+    return failure();
+  auto out = ctx.create1<MulOp>({ctx.input(0), *gate});
+  return failed(out) ? failure() : ctx.setOutputs(*out);
+}
 
 static LogicalResult importClip(NodeContext &ctx) {
   SmallVector<NamedAttribute> attrs;
@@ -200,6 +213,7 @@ void mlg::onnx_import::registerElementwiseOps(OpRegistry &r) {
   r.add("Elu", importElu);
   r.add("Selu", importSelu);
   r.add("HardSigmoid", importHardSigmoid);
+  r.add("HardSwish", importHardSwish, 14);
   r.add("Clip", importClip);
   r.add("Cast", importCast);
   r.add("CastLike", importCastLike, 15);
