@@ -6,9 +6,10 @@
 For the six benchmark CNNs in training mode (ResNet-18, ResNet-50, VGG-16,
 MobileNetV2, DenseNet-121, Inception-v3; small inputs; see models()),
 ConvNeXt-T, MobileNetV3-small and a small vision Transformer, the 2-layer
-LSTM language model and the BERT-base-sized Transformer encoder of
-scripts/export_models.py, all in float64 and with dropout probability 0:
-builds the model in PyTorch with a fixed seed, exports it to
+LSTM language model, a bidirectional GRU language model and the
+BERT-base-sized Transformer encoder of scripts/export_models.py, all in
+float64 and with dropout probability 0: builds the model in PyTorch with a
+fixed seed, exports it to
 ONNX in training mode, computes the cross-entropy loss of one batch and
 every parameter's gradient with autograd; then compiles the ONNX model with
 mlg-opt (--mlg-build-training-step="optimizer=none return-gradients=true",
@@ -54,6 +55,20 @@ class Enc(torch.nn.Module):
 
     def forward(self, x):
         return self.out(self.enc(self.emb(x)))
+
+
+class GRULM(torch.nn.Module):
+    """A small bidirectional 2-layer GRU language model (ONNX GRU with
+    linear_before_reset, as PyTorch exports it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(100, 16)
+        self.rnn = torch.nn.GRU(16, 24, num_layers=2, bidirectional=True)
+        self.out = torch.nn.Linear(48, 100)
+
+    def forward(self, x):
+        return self.out(self.rnn(self.emb(x))[0])
 
 
 def without_dropout(ctor):
@@ -113,6 +128,10 @@ def models():
          torch.randint(0, 10000, (5, 2), generator=g),
          torch.randint(0, 10000, (5, 2), generator=g),
          ["--input-shape=input:5x2"], torch.float64),
+        ("gru", GRULM,
+         torch.randint(0, 100, (6, 2), generator=g),
+         torch.randint(0, 100, (6, 2), generator=g),
+         ["--input-shape=input:6x2"], torch.float64),
         ("bert_encoder", Enc,
          torch.randint(0, 30522, (2, 6), generator=g),
          torch.randint(0, 30522, (2, 6), generator=g),

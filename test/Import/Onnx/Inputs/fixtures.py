@@ -167,6 +167,57 @@ def lstm_batch_first(path):
                 tensor("Yc", TensorProto.FLOAT, None)], inits), path)
 
 
+def gru_bidirectional(path, layout, linear_before_reset):
+    h, i = 5, 3
+    nodes = [helper.make_node("GRU", ["X", "W", "R", "B", "", "h0"], ["Y", "Yh"],
+                              hidden_size=h, layout=layout,
+                              linear_before_reset=linear_before_reset,
+                              direction="bidirectional")]
+    x, h0 = ([4, 7, i], [4, 2, h]) if layout else ([7, 4, i], [2, 4, h])
+    inits = [weights("W", [2, 3 * h, i]), weights("R", [2, 3 * h, h], 1),
+             weights("B", [2, 6 * h], 2), weights("h0", h0, 3)]
+    save(model(nodes, [tensor("X", TensorProto.FLOAT, x)],
+               [tensor("Y", TensorProto.FLOAT, None), tensor("Yh", TensorProto.FLOAT, None)],
+               inits), path)
+
+
+@fixture
+def gru_batch_first(path):
+    """GRU with layout=1 (batch-major), bidirectional, linear_before_reset,
+    with biases and an initial state (an initializer, so that X is the one
+    input)."""
+    gru_bidirectional(path, 1, 1)
+
+
+@fixture
+def gru_reset_first(path):
+    """GRU in sequence-major layout, bidirectional, with the reset gate
+    applied before the recurrent product (linear_before_reset=0), with
+    biases and an initial state."""
+    gru_bidirectional(path, 0, 0)
+
+
+def gru(path, **attrs):
+    h, i = 5, 3
+    nodes = [helper.make_node("GRU", ["X", "W", "R"], ["Y"], hidden_size=h, name="gru",
+                              **attrs)]
+    save(model(nodes, [tensor("X", TensorProto.FLOAT, [7, 4, i])],
+               [tensor("Y", TensorProto.FLOAT, None)],
+               [weights("W", [1, 3 * h, i]), weights("R", [1, 3 * h, h], 1)]), path)
+
+
+@fixture
+def gru_clip(path):
+    """A GRU that clips its gates' inputs (not supported)."""
+    gru(path, clip=1.0)
+
+
+@fixture
+def gru_relu(path):
+    """A GRU with a ReLU for its candidate activation (not supported)."""
+    gru(path, activations=["Sigmoid", "Relu"])
+
+
 @fixture
 def softmax_opset11(path):
     """Softmax before opset 13 flattens the input at the axis."""
