@@ -69,6 +69,24 @@ fi
 "$build/bin/mlg-translate" --mlg-to-program "$out/programs/resnet18_f64_grads.rt.mlir" \
   -o "$out/programs/resnet18_f64_grads.mlgp"
 rm "$out/programs/resnet18_f64_grads.rt.mlir"
+# Architectures the benchmark does not name (ConvNeXt-T, MobileNetV3-small,
+# a small vision Transformer, a bidirectional GRU language model): their
+# float64 training steps, returning the loss and every gradient.
+extra="$build/models/f64"
+if [[ ! -f "$extra/gru-f64-train.onnx" ]]; then
+  mkdir -p "$extra"
+  /usr/bin/python3 "$here/bench/gpu/export_f64_models.py" "$extra" 2>/dev/null
+fi
+for spec in convnext:--batch-size=2 mobilenet_v3:--batch-size=2 vit:--batch-size=2 \
+            gru:--input-shape=input:6x2; do
+  name=${spec%%:*} flag=${spec#*:}
+  "$build/bin/mlg-opt" "$extra/$name-f64-train.onnx" "$flag" \
+    --mlg-build-training-step="optimizer=none return-gradients=true" \
+    --mlg-dead-node-elim --mlg-lower-pipeline -o "$out/programs/${name}_f64_grads.rt.mlir"
+  "$build/bin/mlg-translate" --mlg-to-program "$out/programs/${name}_f64_grads.rt.mlir" \
+    -o "$out/programs/${name}_f64_grads.mlgp"
+  rm "$out/programs/${name}_f64_grads.rt.mlir"
+done
 cp "$here/test/Runtime/Inputs/compare_outputs.py" "$out/"
 # With MLG_BENCH=1: the eight models' training steps (SGD with momentum 0.9,
 # the baseline's shapes) and the PyTorch baseline, for compare_pytorch.py.

@@ -33,11 +33,13 @@ echo "== CUDA kernels against the CPU backend"
 echo "== small_cnn: 3 training steps, CPU and GPU"
 "$py" "$bundle/cuda_vs_cpu.py" "$bundle/bin/mlg-run" "$bundle/programs/small_cnn.mlgp" \
   "$bundle/programs/small_cnn.onnx" /tmp/cuda_vs_cpu 3
-for prog in resnet18_f64_grads resnet18_grads lstm_grads; do
+for prog in resnet18_f64_grads resnet18_grads lstm_grads convnext_f64_grads \
+            mobilenet_v3_f64_grads vit_f64_grads gru_f64_grads; do
   [[ -f "$bundle/programs/$prog.mlgp" ]] || continue
   echo "== $prog: the training step's loss and every gradient, CPU and GPU"
   range=1000
   [[ $prog == lstm_grads ]] && range=10000  # the LSTM's vocabulary
+  [[ $prog == gru_f64_grads ]] && range=100  # the GRU's
   for b in cpu cuda; do
     "$bundle/bin/mlg-run" run "$bundle/programs/$prog.mlgp" --seed=3 \
       --random-inputs=5 --int-range=$range --backend=$b --runs=3 \

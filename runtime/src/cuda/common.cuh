@@ -59,6 +59,32 @@ Status dispatchFloat(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
   }
 }
 
+/// Calls `fn.template operator()<T>()` with T the device storage type of a
+/// numeric `dtype` (the CPU's dispatchNumeric).
+template <typename Fn>
+Status dispatchNumeric(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
+  switch (dtype) {
+  case DType::I8:
+    return fn.template operator()<int8_t>();
+  case DType::I16:
+    return fn.template operator()<int16_t>();
+  case DType::I32:
+    return fn.template operator()<int32_t>();
+  case DType::I64:
+    return fn.template operator()<int64_t>();
+  case DType::U8:
+    return fn.template operator()<uint8_t>();
+  case DType::U16:
+    return fn.template operator()<uint16_t>();
+  case DType::U32:
+    return fn.template operator()<uint32_t>();
+  case DType::U64:
+    return fn.template operator()<uint64_t>();
+  default:
+    return dispatchFloat(c, dtype, fn);
+  }
+}
+
 /// A vector of V elements of T loaded or stored in one 16-byte access.
 template <typename T> struct alignas(16) Vec16 {
   static constexpr int size = 16 / sizeof(T);

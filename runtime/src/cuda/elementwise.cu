@@ -1,6 +1,7 @@
-// elementwise.cu - elementwise CUDA kernels: unary maps, clip, the
-// arithmetic ops and pow with NumPy broadcasting, expand, copy, stack and
-// unstack, and the activation and clip backwards.
+// elementwise.cu - elementwise CUDA kernels: unary maps (with the CPU
+// backend's attributes and defaults), clip, the arithmetic ops, pow, the
+// comparisons and the logical ops with NumPy broadcasting, expand, copy,
+// stack and unstack, and the activation and clip backwards.
 //
 // One thread per output element in a grid-stride loop; a broadcast operand
 // is read through strides that are 0 along its broadcast dimensions, so one
@@ -176,11 +177,59 @@ template <Arith Op> Status runArith(cpu::KernelCall &c, Context &ctx) {
 }
 
 enum class Unary {
-  Relu, Neg, Abs, Sqrt, Exp, Log, Tanh, Sigmoid, Reciprocal, Erf, Sin, Cos
+  Relu, Neg, Abs, Sqrt, Exp, Log, Tanh, Sigmoid, Reciprocal, Erf, Sin, Cos,
+  LeakyRelu, Elu, Selu, HardSigmoid, Softplus, Softsign, Floor, Ceil, Round
 };
 
-template <Unary Op, typename C> __device__ __forceinline__ C unary(C x) {
-  if constexpr (Op == Unary::Relu)
+/// A unary op's float attributes (alpha, beta, gamma), read as the CPU
+/// backend reads them, with its defaults.
+struct UnaryParams {
+  double alpha = 0, beta = 0, gamma = 0;
+};
+
+template <Unary Op> UnaryParams unaryParams(const cpu::KernelCall &c) {
+  auto get = [&](const char *name, double dflt) {
+    return c.attrs().getFloat(name).value_or(dflt);
+  };
+  UnaryParams p;
+  if constexpr (Op == Unary::LeakyRelu)
+    p.alpha = get("alpha", 0.01);
+  else if constexpr (Op == Unary::Elu)
+    p.alpha = get("alpha", 1.0);
+  else if constexpr (Op == Unary::Selu) {
+    p.alpha = get("alpha", 1.6732632423543772);
+    p.gamma = get("gamma", 1.0507009873554805);
+  } else if constexpr (Op == Unary::HardSigmoid) {
+    p.alpha = get("alpha", 0.2);
+    p.beta = get("beta", 0.5);
+  }
+  return p;
+}
+
+template <Unary Op, typename C>
+__device__ __forceinline__ C unary(C x, const UnaryParams &p) {
+  if constexpr (Op == Unary::LeakyRelu)
+    return x < C(0) ? C(p.alpha) * x : x;
+  else if constexpr (Op == Unary::Elu)
+    return x < C(0) ? C(p.alpha) * expm1(x) : x;
+  else if constexpr (Op == Unary::Selu)
+    return C(p.gamma) * (x <= C(0) ? C(p.alpha) * expm1(x) : x);
+  else if constexpr (Op == Unary::HardSigmoid) {
+    // As std::max(0, std::min(1, v)) on the CPU (NaN gives 1).
+    C v = C(p.alpha) * x + C(p.beta);
+    C m = v < C(1) ? v : C(1);
+    return C(0) < m ? m : C(0);
+  } else if constexpr (Op == Unary::Softplus)
+    return x > C(20) ? x : log1p(exp(x));
+  else if constexpr (Op == Unary::Softsign)
+    return x / (C(1) + (x < C(0) ? -x : x));
+  else if constexpr (Op == Unary::Floor)
+    return floor(x);
+  else if constexpr (Op == Unary::Ceil)
+    return ceil(x);
+  else if constexpr (Op == Unary::Round)
+    return rint(x); // half to even, as std::nearbyint
+  else if constexpr (Op == Unary::Relu)
     return x > C(0) ? x : (x != x ? x : C(0));
   else if constexpr (Op == Unary::Neg)
     return -x;
@@ -207,17 +256,18 @@ template <Unary Op, typename C> __device__ __forceinline__ C unary(C x) {
 }
 
 template <Unary Op, typename T> struct UnaryFn {
+  UnaryParams p;
   __device__ __forceinline__ T operator()(T x, T) const {
     using C = typename Elem<T>::Compute;
-    return Elem<T>::store(unary<Op, C>(C(Elem<T>::load(x))));
+    return Elem<T>::store(unary<Op, C>(C(Elem<T>::load(x)), p));
   }
 };
 
 template <Unary Op, typename T>
-__global__ void unaryKernel(const T *x, T *y, int64_t n) {
+__global__ void unaryKernel(const T *x, T *y, int64_t n, UnaryParams p) {
   using C = typename Elem<T>::Compute;
   MLG_CUDA_GRID_LOOP(i, n) {
-    y[i] = Elem<T>::store(unary<Op, C>(C(Elem<T>::load(x[i]))));
+    y[i] = Elem<T>::store(unary<Op, C>(C(Elem<T>::load(x[i])), p));
   }
 }
 
@@ -225,14 +275,84 @@ template <Unary Op> Status runUnary(cpu::KernelCall &c, Context &ctx) {
   const cpu::Tensor &x = c.in[0], &y = c.out[0];
   if (y.numel == 0)
     return Status();
+  UnaryParams p = unaryParams<Op>(c);
   return dispatchFloat(c, y.dtype, [&]<typename T>() -> Status {
     if (launchVectorMap(x.as<T>(), x.as<T>(), y.as<T>(), y.numel,
-                        UnaryFn<Op, T>(), ctx))
+                        UnaryFn<Op, T>{p}, ctx))
       return checkLaunch(c, "vectorMapKernel");
-    unaryKernel<Op, T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
-                         ctx.stream>>>(x.as<T>(), y.as<T>(), y.numel);
+    unaryKernel<Op, T>
+        <<<blocksFor(y.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+            x.as<T>(), y.as<T>(), y.numel, p);
     return checkLaunch(c, "unaryKernel");
   });
+}
+
+/// The comparisons (operands of one type, any type) and the logical ops
+/// (bool operands) into bool, with broadcasting; `not` is a unary map of
+/// bools.
+enum class Compare { Eq, Lt, Le, Gt, Ge, And, Or, Xor };
+
+template <Compare Op, typename C>
+__device__ __forceinline__ uint8_t compare(C a, C b) {
+  if constexpr (Op == Compare::Eq)
+    return a == b;
+  else if constexpr (Op == Compare::Lt)
+    return a < b;
+  else if constexpr (Op == Compare::Le)
+    return a <= b;
+  else if constexpr (Op == Compare::Gt)
+    return a > b;
+  else if constexpr (Op == Compare::Ge)
+    return a >= b;
+  else if constexpr (Op == Compare::And)
+    return a && b;
+  else if constexpr (Op == Compare::Or)
+    return a || b;
+  else
+    return bool(a) != bool(b);
+}
+
+template <Compare Op, typename T>
+__global__ void compareKernel(const T *a, const T *b, uint8_t *y, int64_t n,
+                              Broadcast bc, bool same) {
+  using C = typename Elem<T>::Compute;
+  MLG_CUDA_GRID_LOOP(i, n) {
+    int64_t ia = i, ib = i;
+    if (!same)
+      offsetsOf(bc, i, ia, ib);
+    y[i] = compare<Op, C>(C(Elem<T>::load(a[ia])), C(Elem<T>::load(b[ib])));
+  }
+}
+
+template <Compare Op> Status runCompare(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &a = c.in[0], &b = c.in[1], &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  Broadcast bc;
+  MLG_RT_RETURN_IF_ERROR(broadcastOf(c, y, {&a, &b}, bc));
+  bool same = sameShape(a, y) && sameShape(b, y);
+  auto launch = [&]<typename T>() -> Status {
+    compareKernel<Op, T>
+        <<<blocksFor(y.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+            a.as<T>(), b.as<T>(), y.as<uint8_t>(), y.numel, bc, same);
+    return checkLaunch(c, "compareKernel");
+  };
+  if (a.dtype == DType::Bool)
+    return launch.template operator()<uint8_t>();
+  return dispatchNumeric(c, a.dtype, launch);
+}
+
+__global__ void notKernel(const uint8_t *x, uint8_t *y, int64_t n) {
+  MLG_CUDA_GRID_LOOP(i, n) { y[i] = !x[i]; }
+}
+
+Status runNot(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  notKernel<<<blocksFor(y.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
+      c.in[0].as<uint8_t>(), y.as<uint8_t>(), y.numel);
+  return checkLaunch(c, "notKernel");
 }
 
 enum class Backward { Relu, Sigmoid, Tanh };
@@ -544,6 +664,24 @@ void registerElementwiseKernels(KernelRegistry &r) {
   r.add({"erf", runUnary<Unary::Erf>});
   r.add({"sin", runUnary<Unary::Sin>});
   r.add({"cos", runUnary<Unary::Cos>});
+  r.add({"leaky_relu", runUnary<Unary::LeakyRelu>});
+  r.add({"elu", runUnary<Unary::Elu>});
+  r.add({"selu", runUnary<Unary::Selu>});
+  r.add({"hard_sigmoid", runUnary<Unary::HardSigmoid>});
+  r.add({"softplus", runUnary<Unary::Softplus>});
+  r.add({"softsign", runUnary<Unary::Softsign>});
+  r.add({"floor", runUnary<Unary::Floor>});
+  r.add({"ceil", runUnary<Unary::Ceil>});
+  r.add({"round", runUnary<Unary::Round>});
+  r.add({"equal", runCompare<Compare::Eq>});
+  r.add({"less", runCompare<Compare::Lt>});
+  r.add({"less_or_equal", runCompare<Compare::Le>});
+  r.add({"greater", runCompare<Compare::Gt>});
+  r.add({"greater_or_equal", runCompare<Compare::Ge>});
+  r.add({"and", runCompare<Compare::And>});
+  r.add({"or", runCompare<Compare::Or>});
+  r.add({"xor", runCompare<Compare::Xor>});
+  r.add({"not", runNot});
   r.add({"relu_backward", runActivationBackward<Backward::Relu>});
   r.add({"sigmoid_backward", runActivationBackward<Backward::Sigmoid>});
   r.add({"tanh_backward", runActivationBackward<Backward::Tanh>});

@@ -608,32 +608,6 @@ __global__ void globalMaxPoolKernel(const T *x, T *y, int64_t planes,
 // Pool runners
 //===----------------------------------------------------------------------===//
 
-/// Calls `fn.template operator()<T>()` with T the device storage type of a
-/// numeric `dtype` (the CPU's dispatchNumeric).
-template <typename Fn>
-Status dispatchNumeric(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
-  switch (dtype) {
-  case DType::I8:
-    return fn.template operator()<int8_t>();
-  case DType::I16:
-    return fn.template operator()<int16_t>();
-  case DType::I32:
-    return fn.template operator()<int32_t>();
-  case DType::I64:
-    return fn.template operator()<int64_t>();
-  case DType::U8:
-    return fn.template operator()<uint8_t>();
-  case DType::U16:
-    return fn.template operator()<uint16_t>();
-  case DType::U32:
-    return fn.template operator()<uint32_t>();
-  case DType::U64:
-    return fn.template operator()<uint64_t>();
-  default:
-    return dispatchFloat(c, dtype, fn);
-  }
-}
-
 /// Calls `fn.template operator()<Index, Planar>()` with the kernels' version
 /// for a pool of window `w` between `x` and `y` (or their gradients): 32-bit
 /// indices where fitsInt32 allows, planar where isPlanar allows too; else

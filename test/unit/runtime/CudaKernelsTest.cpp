@@ -100,6 +100,42 @@ TEST_F(Cuda, UnaryAndActivationBackward) {
   }
 }
 
+// The activations with attributes (their defaults, then other values),
+// the smooth ones and the roundings, on both sides of their kinks (0 and
+// the hard sigmoid's clamps) and on halves for the rounding.
+TEST_F(Cuda, ParametricUnaryAndRounding) {
+  struct Case {
+    const char *op;
+    std::vector<std::pair<const char *, double>> attrs;
+  } cases[] = {{"leaky_relu", {}},
+               {"leaky_relu", {{"alpha", 0.3}}},
+               {"elu", {}},
+               {"elu", {{"alpha", 0.5}}},
+               {"selu", {}},
+               {"selu", {{"alpha", 2.0}, {"gamma", 1.5}}},
+               {"hard_sigmoid", {}},
+               {"hard_sigmoid", {{"alpha", 1.0 / 6}, {"beta", 0.5}}},
+               {"softplus", {}},
+               {"softsign", {}},
+               {"floor", {}},
+               {"ceil", {}},
+               {"round", {}}};
+  std::vector<double> halves;
+  for (int i = -8; i <= 8; ++i)
+    halves.push_back(i * 0.5);
+  for (DType t : {DType::F32, DType::F64, DType::F16})
+    for (const Case &c : cases)
+      for (const std::vector<double> &values :
+           {cudaTestValues(1031, 7, -30, 30), halves})
+        expectSameOnGpu(*device_, c.op, [&](KernelHarness &h) {
+          int64_t n = int64_t(values.size());
+          h.input(t, {n}, values);
+          h.output(t, {n});
+          for (auto [name, value] : c.attrs)
+            h.attrs().set(name, value);
+        }, t == DType::F16 ? 1e-3 : cudaTestTolerance(t));
+}
+
 TEST_F(Cuda, ExpandAndCopy) {
   expectSameOnGpu(*device_, "expand", [&](KernelHarness &h) {
     h.input(DType::F32, {3, 1}, cudaTestValues(3, 7));
@@ -584,6 +620,57 @@ TEST_F(Cuda, Where) {
         h.output(t, c.out);
         poison(h, t, c.out);
       }, 0);
+}
+
+// Comparisons into bool for every kind of operand type (values from a
+// small set, so that equal pairs occur), the logical ops on bools, with
+// broadcasting; every element of the result written.
+TEST_F(Cuda, ComparisonsAndLogic) {
+  std::pair<Shape, Shape> shapes[] = {
+      {{4, 5}, {4, 5}}, {{2, 3, 4}, {4}}, {{2, 1, 4}, {3, 1}}, {{}, {3, 2}}};
+  auto broadcast = [](const Shape &a, const Shape &b) {
+    size_t rank = std::max(a.size(), b.size());
+    Shape out(rank, 1);
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t da = d + a.size() >= rank ? a[d + a.size() - rank] : 1;
+      int64_t db = d + b.size() >= rank ? b[d + b.size() - rank] : 1;
+      out[d] = std::max(da, db);
+    }
+    return out;
+  };
+  auto few = [](DType t, int64_t n, uint32_t seed) {
+    std::vector<double> v = smallInts(n, seed);
+    for (double &x : v)
+      x = t == DType::Bool
+              ? double(std::abs(int64_t(x)) & 1)
+              : double(std::abs(int64_t(x)) % 3) * (isFloat(t) ? 0.5 : 1);
+    return v;
+  };
+  for (auto [a, b] : shapes) {
+    Shape out = broadcast(a, b);
+    for (DType t : {DType::F32, DType::F64, DType::F16, DType::I64,
+                    DType::I32, DType::U8, DType::Bool})
+      for (const char *op :
+           {"equal", "less", "less_or_equal", "greater", "greater_or_equal"})
+        expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+          h.input(t, a, few(t, cudaTestNumel(a), 93));
+          h.input(t, b, few(t, cudaTestNumel(b), 94));
+          h.output(DType::Bool, out);
+          poison(h, DType::Bool, out);
+        }, 0);
+    for (const char *op : {"and", "or", "xor"})
+      expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+        h.input(DType::Bool, a, randomBits(cudaTestNumel(a), 95));
+        h.input(DType::Bool, b, randomBits(cudaTestNumel(b), 96));
+        h.output(DType::Bool, out);
+        poison(h, DType::Bool, out);
+      }, 0);
+  }
+  expectSameOnGpu(*device_, "not", [&](KernelHarness &h) {
+    h.input(DType::Bool, {37}, randomBits(37, 97));
+    h.output(DType::Bool, {37});
+    poison(h, DType::Bool, {37});
+  }, 0);
 }
 
 TEST_F(Cuda, CastBetweenEveryPairOfTypes) {
