@@ -11,6 +11,13 @@ using namespace mlir;
 
 void mlg::buildLowerPipeline(OpPassManager &pm,
                              const LowerPipelineOptions &options) {
+  // An LSTM runs as one cell op per step and direction (kernels both
+  // backends have; the whole-sequence lstm kernel is the CPU backend's
+  // only), its input projected in blocks of about sqrt(T) steps so that no
+  // [T, N, 4H] projection is held. The training step has unrolled its own.
+  UnrollLstmOptions unroll;
+  unroll.projectionSteps = -1;
+  pm.addNestedPass<func::FuncOp>(createUnrollLstm(unroll));
   PlanMemoryOptions plan;
   plan.alignment = options.alignment;
   plan.searchIterations = options.searchIterations;
@@ -77,7 +84,8 @@ void mlg::registerMLGPipelines() {
       buildTrainPipeline);
   PassPipelineRegistration<LowerPipelineOptions>(
       "mlg-lower-pipeline",
-      "Plan memory and lower every function to a runtime program "
-      "(mlg-plan-memory, convert-mlg-to-runtime)",
+      "Unroll LSTMs into cells, plan memory and lower every function to a "
+      "runtime program (mlg-unroll-lstm, mlg-plan-memory, "
+      "convert-mlg-to-runtime)",
       buildLowerPipeline);
 }

@@ -57,6 +57,14 @@ if [[ -f "$models/lstm.onnx" ]]; then
     -o "$out/programs/lstm_grads.mlgp"
   rm "$out/programs/lstm_grads.rt.mlir"
 fi
+# The LSTM's inference program (the lower pipeline unrolls it into cells).
+if [[ -f "$models/lstm.onnx" ]]; then
+  "$build/bin/mlg-opt" "$models/lstm.onnx" --input-shape=input:50x8 \
+    --mlg-lower-pipeline -o "$out/programs/lstm_eval.rt.mlir"
+  "$build/bin/mlg-translate" --mlg-to-program "$out/programs/lstm_eval.rt.mlir" \
+    -o "$out/programs/lstm_eval.mlgp"
+  rm "$out/programs/lstm_eval.rt.mlir"
+fi
 # The same in float64, where the backends must agree to rounding.
 f64="$build/models/resnet18-f64-train.onnx"
 if [[ ! -f "$f64" ]]; then

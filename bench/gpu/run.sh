@@ -2,11 +2,13 @@
 # Runs on a GPU machine, from the repository root, with the folder that
 # bench/gpu/bundle.sh made (default .gpu/): prints the GPU and cuDNN, then
 # runs the CUDA kernels' GoogleTests against the CPU backend, a small CNN's
-# training steps, and ResNet-18's and the LSTM's gradients on both
-# backends. With `bench` as the second argument (a bundle made with
+# training steps, and on both backends the gradients of ResNet-18, the
+# LSTM, and (in float64) ConvNeXt-T, MobileNetV3, a ViT and a GRU, and the
+# LSTM's inference. With `bench` as the second argument (a bundle made with
 # MLG_BENCH=1), runs compare_pytorch.py instead (its JSON into $OUT, or
-# /tmp; --recompute adds the recomputing programs and PyTorch checkpointing); with `sanitize`, runs ResNet-18's training step (batch 8) under
-# compute-sanitizer's memcheck. Uses PyTorch's cuBLAS and cuDNN.
+# /tmp; --recompute adds the recomputing programs and PyTorch
+# checkpointing); with `sanitize`, runs ResNet-18's training step (batch 8)
+# under compute-sanitizer's memcheck. Uses PyTorch's cuBLAS and cuDNN.
 #
 #   bash bench/gpu/run.sh .gpu [bench [--models a,b] [--steps N] [--recompute] | sanitize]
 set -uo pipefail
@@ -33,12 +35,14 @@ echo "== CUDA kernels against the CPU backend"
 echo "== small_cnn: 3 training steps, CPU and GPU"
 "$py" "$bundle/cuda_vs_cpu.py" "$bundle/bin/mlg-run" "$bundle/programs/small_cnn.mlgp" \
   "$bundle/programs/small_cnn.onnx" /tmp/cuda_vs_cpu 3
-for prog in resnet18_f64_grads resnet18_grads lstm_grads convnext_f64_grads \
+for prog in resnet18_f64_grads resnet18_grads lstm_grads lstm_eval convnext_f64_grads \
             mobilenet_v3_f64_grads vit_f64_grads gru_f64_grads; do
   [[ -f "$bundle/programs/$prog.mlgp" ]] || continue
-  echo "== $prog: the training step's loss and every gradient, CPU and GPU"
+  what="the training step's loss and every gradient"
+  [[ $prog == lstm_eval ]] && what="the forward's logits"
+  echo "== $prog: $what, CPU and GPU"
   range=1000
-  [[ $prog == lstm_grads ]] && range=10000  # the LSTM's vocabulary
+  [[ $prog == lstm_grads || $prog == lstm_eval ]] && range=10000  # the LSTM's vocabulary
   [[ $prog == gru_f64_grads ]] && range=100  # the GRU's
   for b in cpu cuda; do
     "$bundle/bin/mlg-run" run "$bundle/programs/$prog.mlgp" --seed=3 \
@@ -50,6 +54,6 @@ for prog in resnet18_f64_grads resnet18_grads lstm_grads convnext_f64_grads \
   # within 2e-2.
   tol=1e-9
   [[ $prog == resnet18_grads ]] && tol=1
-  [[ $prog == lstm_grads ]] && tol=2e-2
+  [[ $prog == lstm_grads || $prog == lstm_eval ]] && tol=2e-2
   "$py" "$bundle/compare_outputs.py" /tmp/$prog-cpu /tmp/$prog-cuda $tol
 done
