@@ -85,6 +85,14 @@ Status dispatchNumeric(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
   }
 }
 
+/// As dispatchNumeric, for any element type (bool as uint8_t).
+template <typename Fn>
+Status dispatchAnyType(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
+  if (dtype == DType::Bool)
+    return fn.template operator()<uint8_t>();
+  return dispatchNumeric(c, dtype, fn);
+}
+
 /// A vector of V elements of T loaded or stored in one 16-byte access.
 template <typename T> struct alignas(16) Vec16 {
   static constexpr int size = 16 / sizeof(T);

@@ -141,16 +141,16 @@ template <Arith Op, typename T> struct ArithFn {
   }
 };
 
-template <Arith Op, typename T>
-__global__ void arithKernel(const T *a, const T *b, T *y, int64_t n,
-                            Broadcast bc, bool same) {
-  using C = typename Elem<T>::Compute;
+/// y[i] = f(a[ia], b[ib]) with NumPy broadcasting (`same`: no operand is
+/// broadcast).
+template <typename T, typename O, typename F>
+__global__ void binaryKernel(const T *a, const T *b, O *y, int64_t n,
+                             Broadcast bc, bool same, F f) {
   MLG_CUDA_GRID_LOOP(i, n) {
     int64_t ia = i, ib = i;
     if (!same)
       offsetsOf(bc, i, ia, ib);
-    y[i] = Elem<T>::store(
-        arith<Op, C>(C(Elem<T>::load(a[ia])), C(Elem<T>::load(b[ib]))));
+    y[i] = f(a[ia], b[ib]);
   }
 }
 
@@ -169,10 +169,10 @@ template <Arith Op> Status runArith(cpu::KernelCall &c, Context &ctx) {
     if (same && launchVectorMap(a.as<T>(), b.as<T>(), y.as<T>(), y.numel,
                                 ArithFn<Op, T>(), ctx))
       return checkLaunch(c, "vectorMapKernel");
-    arithKernel<Op, T><<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
-                         ctx.stream>>>(a.as<T>(), b.as<T>(), y.as<T>(),
-                                       y.numel, bc, same);
-    return checkLaunch(c, "arithKernel");
+    binaryKernel<<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                   ctx.stream>>>(a.as<T>(), b.as<T>(), y.as<T>(), y.numel, bc,
+                                 same, ArithFn<Op, T>());
+    return checkLaunch(c, "binaryKernel");
   });
 }
 
@@ -312,17 +312,12 @@ __device__ __forceinline__ uint8_t compare(C a, C b) {
     return bool(a) != bool(b);
 }
 
-template <Compare Op, typename T>
-__global__ void compareKernel(const T *a, const T *b, uint8_t *y, int64_t n,
-                              Broadcast bc, bool same) {
-  using C = typename Elem<T>::Compute;
-  MLG_CUDA_GRID_LOOP(i, n) {
-    int64_t ia = i, ib = i;
-    if (!same)
-      offsetsOf(bc, i, ia, ib);
-    y[i] = compare<Op, C>(C(Elem<T>::load(a[ia])), C(Elem<T>::load(b[ib])));
+template <Compare Op, typename T> struct CompareFn {
+  __device__ __forceinline__ uint8_t operator()(T a, T b) const {
+    using C = typename Elem<T>::Compute;
+    return compare<Op, C>(C(Elem<T>::load(a)), C(Elem<T>::load(b)));
   }
-}
+};
 
 template <Compare Op> Status runCompare(cpu::KernelCall &c, Context &ctx) {
   const cpu::Tensor &a = c.in[0], &b = c.in[1], &y = c.out[0];
@@ -331,15 +326,12 @@ template <Compare Op> Status runCompare(cpu::KernelCall &c, Context &ctx) {
   Broadcast bc;
   MLG_RT_RETURN_IF_ERROR(broadcastOf(c, y, {&a, &b}, bc));
   bool same = sameShape(a, y) && sameShape(b, y);
-  auto launch = [&]<typename T>() -> Status {
-    compareKernel<Op, T>
-        <<<blocksFor(y.numel, kThreads, ctx), kThreads, 0, ctx.stream>>>(
-            a.as<T>(), b.as<T>(), y.as<uint8_t>(), y.numel, bc, same);
-    return checkLaunch(c, "compareKernel");
-  };
-  if (a.dtype == DType::Bool)
-    return launch.template operator()<uint8_t>();
-  return dispatchNumeric(c, a.dtype, launch);
+  return dispatchAnyType(c, a.dtype, [&]<typename T>() -> Status {
+    binaryKernel<<<blocksFor(y.numel, kThreads, ctx), kThreads, 0,
+                   ctx.stream>>>(a.as<T>(), b.as<T>(), y.as<uint8_t>(),
+                                 y.numel, bc, same, CompareFn<Op, T>());
+    return checkLaunch(c, "binaryKernel");
+  });
 }
 
 __global__ void notKernel(const uint8_t *x, uint8_t *y, int64_t n) {

@@ -106,42 +106,6 @@ template <typename Fn> Status dispatchIndexWidth(int64_t n, Fn &&fn) {
   return fn.template operator()<uint64_t>();
 }
 
-/// Calls fn.template operator()<T>() with T the device storage type of any
-/// element type (bool as uint8_t).
-template <typename Fn>
-Status dispatchAnyType(const cpu::KernelCall &c, DType dtype, Fn &&fn) {
-  switch (dtype) {
-  case DType::F32:
-    return fn.template operator()<float>();
-  case DType::F64:
-    return fn.template operator()<double>();
-  case DType::F16:
-    return fn.template operator()<__half>();
-  case DType::BF16:
-    return fn.template operator()<__nv_bfloat16>();
-  case DType::I8:
-    return fn.template operator()<int8_t>();
-  case DType::I16:
-    return fn.template operator()<int16_t>();
-  case DType::I32:
-    return fn.template operator()<int32_t>();
-  case DType::I64:
-    return fn.template operator()<int64_t>();
-  case DType::U8:
-  case DType::Bool:
-    return fn.template operator()<uint8_t>();
-  case DType::U16:
-    return fn.template operator()<uint16_t>();
-  case DType::U32:
-    return fn.template operator()<uint32_t>();
-  case DType::U64:
-    return fn.template operator()<uint64_t>();
-  default:
-    return c.error("the CUDA backend has no ", dtypeName(dtype),
-                   " version of this kernel");
-  }
-}
-
 /// The widest word (8, 4, 2 or 1 bytes) that divides `blockBytes` and
 /// every pointer's address: blocks of that many bytes can then be moved in
 /// such words.

@@ -25,6 +25,12 @@ static FailureOr<Value> transpose(NodeContext &ctx, Value v,
   return ctx.create1<TransposeOp>({v}, {ctx.i64ArrayAttr("perm", perm)});
 }
 
+/// `v` ([batch, ..., ...] where `layout` is 1) in sequence-major order.
+static FailureOr<Value> sequenceMajor(NodeContext &ctx, Value v,
+                                      int64_t layout) {
+  return layout == 1 ? transpose(ctx, v, {1, 0, 2}) : FailureOr<Value>(v);
+}
+
 /// Checks the attributes LSTM and GRU share: the direction, the activations
 /// (`defaults`, repeated per direction) and the layout. Returns the
 /// direction and layout.
@@ -94,13 +100,10 @@ static LogicalResult importLSTM(NodeContext &ctx) {
   if (failed(h))
     return failure();
 
-  Value x = ctx.input(0);
-  if (layout == 1) {
-    auto t = transpose(ctx, x, {1, 0, 2});
-    if (failed(t))
-      return failure();
-    x = *t;
-  }
+  auto sequence = sequenceMajor(ctx, ctx.input(0), layout);
+  if (failed(sequence))
+    return failure();
+  Value x = *sequence;
   auto xType = cast<RankedTensorType>(x.getType());
   if (xType.getRank() != 3)
     return ctx.emitError() << "X must have rank 3, got " << xType;
@@ -110,8 +113,8 @@ static LogicalResult importLSTM(NodeContext &ctx) {
   SmallVector<int32_t> segments = {1, 1, 1};
   for (unsigned i : {3u, 5u, 6u, 7u}) {
     Value v = ctx.optionalInput(i);
-    if (v && layout == 1 && (i == 5 || i == 6)) {
-      auto t = transpose(ctx, v, {1, 0, 2});
+    if (v && (i == 5 || i == 6)) {
+      auto t = sequenceMajor(ctx, v, layout);
       if (failed(t))
         return failure();
       v = *t;
@@ -157,13 +160,10 @@ static LogicalResult importGRU(NodeContext &ctx) {
   auto [dir, layout] = *checked;
   if (ctx.hasAttr("clip"))
     return ctx.emitError() << "clip is not supported";
-  Value x = ctx.input(0);
-  if (layout == 1) {
-    auto t = transpose(ctx, x, {1, 0, 2});
-    if (failed(t))
-      return failure();
-    x = *t;
-  }
+  auto sequence = sequenceMajor(ctx, ctx.input(0), layout);
+  if (failed(sequence))
+    return failure();
+  Value x = *sequence;
   auto xType = cast<RankedTensorType>(x.getType());
   RankedTensorType wType = ctx.inputType(1), rType = ctx.inputType(2);
   int64_t dirs = dir == RnnDirection::bidirectional ? 2 : 1;
@@ -192,8 +192,8 @@ static LogicalResult importGRU(NodeContext &ctx) {
                   ArrayRef<int64_t>{dirs, 6 * hidden})
     return ctx.emitError() << "B must have shape [" << dirs << ", "
                            << 6 * hidden << "]";
-  if (initial && layout == 1) {
-    auto t = transpose(ctx, initial, {1, 0, 2});
+  if (initial) {
+    auto t = sequenceMajor(ctx, initial, layout);
     if (failed(t))
       return failure();
     initial = *t;
