@@ -1,5 +1,6 @@
-// reduction.cu - reduce_sum, reduce_mean, reduce_max and reduce_min over
-// any sorted set of axes.
+// reduction.cu - reduce_sum, reduce_mean, reduce_max, reduce_min and the
+// norms (reduce_l1, reduce_l2, reduce_sum_square, reduce_log_sum,
+// reduce_log_sum_exp) over any sorted set of axes.
 //
 // Sums and means whose axes, once adjacent axes of the same kind are merged
 // and unit axes dropped, leave the input as [A, K, B] with the A and B
@@ -10,11 +11,11 @@
 // into pieces that warps read with 16-byte accesses; shorter rows are read
 // as columns of the contiguous [K * B] rows, a thread per column.
 //
-// Other reductions (max, min, and axes that interleave with kept ones) give
-// each output element a block: its threads walk the reduced index space
-// (the input seen as kept x reduced dimensions through strides) and combine
-// by a block reduction, accumulating in double for sums and means (as the
-// CPU backend does). NaN wins in max and min; an empty max or min is an
+// Other reductions (max, min, the norms, and axes that interleave with kept
+// ones) give each output element a block: its threads walk the reduced
+// index space (the input seen as kept x reduced dimensions through strides)
+// and combine by a block reduction, accumulating in double for sums, means
+// and norms (as the CPU backend does). NaN wins in max and min; an empty max or min is an
 // error here (the CPU gives the type's extreme value).
 
 #include "common.cuh"
@@ -38,7 +39,14 @@ struct Reduction {
   int64_t reducedCount = 1;
 };
 
-enum class Red { Sum, Mean, Max, Min };
+enum class Red { Sum, Mean, Max, Min, L1, L2, SumSquare, LogSum, LogSumExp };
+
+/// The norms: a sum of f(v) in double, then a final map, as the CPU
+/// backend computes them (log_sum_exp shifted by the finite maximum).
+template <Red Op> constexpr bool isNorm() {
+  return Op == Red::L1 || Op == Red::L2 || Op == Red::SumSquare ||
+         Op == Red::LogSum || Op == Red::LogSumExp;
+}
 
 __device__ __forceinline__ int64_t offsetOf(int64_t i, int n,
                                             const int64_t *dims,
@@ -67,6 +75,48 @@ __global__ void reduceKernel(const T *x, T *y, Reduction r) {
           C(Op == Red::Mean ? (r.reducedCount ? acc / double(r.reducedCount)
                                               : NAN)
                             : acc));
+  } else if constexpr (isNorm<Op>()) {
+    auto at = [&](int64_t j) {
+      return double(Elem<T>::load(
+          x[base + offsetOf(j, r.reduced, r.reducedDims, r.reducedStrides)]));
+    };
+    double shift = 0;
+    if constexpr (Op == Red::LogSumExp) {
+      // The maximum, NaN winning; not subtracted unless finite.
+      double m = -INFINITY, nan = 0;
+      for (int64_t j = threadIdx.x; j < r.reducedCount; j += blockDim.x) {
+        double v = at(j);
+        if (v != v)
+          nan = 1;
+        else
+          m = fmax(m, v);
+      }
+      nan = blockReduce<double, true>(nan);
+      m = blockReduce<double, true>(m);
+      shift = nan > 0 || !isfinite(m) ? 0 : m;
+    }
+    double acc = 0;
+    for (int64_t j = threadIdx.x; j < r.reducedCount; j += blockDim.x) {
+      double v = at(j);
+      if constexpr (Op == Red::L1)
+        acc += fabs(v);
+      else if constexpr (Op == Red::L2 || Op == Red::SumSquare)
+        acc += v * v;
+      else if constexpr (Op == Red::LogSum)
+        acc += v;
+      else
+        acc += exp(v - shift);
+    }
+    acc = blockReduce<double>(acc);
+    if (threadIdx.x == 0) {
+      if constexpr (Op == Red::L2)
+        acc = sqrt(acc);
+      else if constexpr (Op == Red::LogSum)
+        acc = log(acc);
+      else if constexpr (Op == Red::LogSumExp)
+        acc = log(acc) + shift;
+      y[blockIdx.x] = Elem<T>::store(C(acc));
+    }
   } else {
     // NaN wins, as on the CPU: carried as a flag beside the extremum.
     double acc = Op == Red::Max ? -INFINITY : INFINITY;
@@ -279,7 +329,7 @@ template <Red Op> Status runReduce(cpu::KernelCall &c, Context &ctx) {
     return Status();
   if (y.numel > int64_t(INT32_MAX))
     return c.error("the CUDA backend reduces into at most 2^31 elements");
-  if (Op != Red::Sum && Op != Red::Mean && r.reducedCount == 0)
+  if ((Op == Red::Max || Op == Red::Min) && r.reducedCount == 0)
     return c.error("a max or min over no elements has no value");
   std::optional<SumShape> split;
   if (Op == Red::Sum || Op == Red::Mean)
@@ -305,6 +355,11 @@ void registerReductionKernels(KernelRegistry &r) {
   r.add({"reduce_mean", runReduce<Red::Mean>});
   r.add({"reduce_max", runReduce<Red::Max>});
   r.add({"reduce_min", runReduce<Red::Min>});
+  r.add({"reduce_l1", runReduce<Red::L1>});
+  r.add({"reduce_l2", runReduce<Red::L2>});
+  r.add({"reduce_sum_square", runReduce<Red::SumSquare>});
+  r.add({"reduce_log_sum", runReduce<Red::LogSum>});
+  r.add({"reduce_log_sum_exp", runReduce<Red::LogSumExp>});
 }
 
 } // namespace mlg_rt::cuda

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <string>
 #include <tuple>
 
 using namespace mlg_rt;
@@ -149,13 +150,19 @@ TEST_F(Cuda, ExpandAndCopy) {
 
 TEST_F(Cuda, Reductions) {
   for (DType t : {DType::F32, DType::F64})
-    for (const char *op : {"reduce_sum", "reduce_mean", "reduce_max",
-                           "reduce_min"})
+    for (const char *op :
+         {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
+          "reduce_l1", "reduce_l2", "reduce_sum_square", "reduce_log_sum",
+          "reduce_log_sum_exp"})
       for (auto [axes, out] : std::vector<std::pair<std::vector<int64_t>,
                                                     Shape>>{
                {{0}, {1, 3, 4}}, {{0, 2}, {1, 3, 1}}, {{1}, {2, 1, 4}}})
         expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
-          h.input(t, {2, 3, 4}, cudaTestValues(24, 9));
+          // Positive values where a log of their sum is taken.
+          bool positive = std::string(op) == "reduce_log_sum";
+          h.input(t, {2, 3, 4},
+                  positive ? cudaTestValues(24, 9, 0.1, 3)
+                           : cudaTestValues(24, 9, -20, 20));
           h.output(t, out);
           h.attrs().set("axes", axes);
           h.attrs().set("keepdims", true);
