@@ -1,6 +1,6 @@
 // reduction.cu - reduce_sum, reduce_mean, reduce_max, reduce_min and the
 // norms (reduce_l1, reduce_l2, reduce_sum_square, reduce_log_sum,
-// reduce_log_sum_exp) over any sorted set of axes.
+// reduce_log_sum_exp) over any sorted set of axes; argmax and argmin.
 //
 // Sums and means whose axes, once adjacent axes of the same kind are merged
 // and unit axes dropped, leave the input as [A, K, B] with the A and B
@@ -348,9 +348,68 @@ template <Red Op> Status runReduce(cpu::KernelCall &c, Context &ctx) {
   });
 }
 
+/// argmax and argmin over one axis, the input seen as [outer, len, inner]:
+/// a thread per output element walks its `len` values. NaN counts as the
+/// extreme, as on the CPU: the first NaN wins, or the last with
+/// select_last_index; ties go to the first index, or the last.
+template <bool IsMax, typename C>
+__device__ __forceinline__ bool better(C x, C best, bool last) {
+  if (best != best)
+    return last && x != x;
+  if (x != x)
+    return true;
+  if (last)
+    return IsMax ? x >= best : x <= best;
+  return IsMax ? x > best : x < best;
+}
+
+template <bool IsMax, typename T>
+__global__ void argReduceKernel(const T *x, int64_t *y, int64_t n,
+                                int64_t len, int64_t inner, bool last) {
+  using C = typename Elem<T>::Compute;
+  MLG_CUDA_GRID_LOOP(k, n) {
+    int64_t a = k / inner, i = k - a * inner;
+    const T *base = x + a * len * inner + i;
+    C best = Elem<T>::load(base[0]);
+    int64_t index = 0;
+    for (int64_t j = 1; j < len; ++j) {
+      C v = Elem<T>::load(base[j * inner]);
+      if (better<IsMax>(v, best, last)) {
+        best = v;
+        index = j;
+      }
+    }
+    y[k] = index;
+  }
+}
+
+template <bool IsMax> Status runArgReduce(cpu::KernelCall &c, Context &ctx) {
+  const cpu::Tensor &x = c.in[0], &y = c.out[0];
+  if (y.numel == 0)
+    return Status();
+  int64_t axis = *c.attrs().getInt("axis");
+  bool last = *c.attrs().getBool("select_last_index");
+  int64_t len = x.dim(axis), inner = 1;
+  for (int64_t d = axis + 1; d < x.rank(); ++d)
+    inner *= x.dim(d);
+  if (len == 0) { // nothing to choose from: index 0, as on the CPU
+    MLG_CUDA_TRY(c, cudaMemsetAsync(y.data, 0, uint64_t(y.numel) * 8,
+                                    ctx.stream));
+    return Status();
+  }
+  return dispatchNumeric(c, x.dtype, [&]<typename T>() -> Status {
+    argReduceKernel<IsMax, T><<<blocksFor(y.numel, kThreads, ctx), kThreads,
+                                0, ctx.stream>>>(x.as<T>(), y.as<int64_t>(),
+                                                 y.numel, len, inner, last);
+    return checkLaunch(c, "argReduceKernel");
+  });
+}
+
 } // namespace
 
 void registerReductionKernels(KernelRegistry &r) {
+  r.add({"argmax", runArgReduce<true>});
+  r.add({"argmin", runArgReduce<false>});
   r.add({"reduce_sum", runReduce<Red::Sum>});
   r.add({"reduce_mean", runReduce<Red::Mean>});
   r.add({"reduce_max", runReduce<Red::Max>});

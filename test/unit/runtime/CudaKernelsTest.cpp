@@ -680,6 +680,35 @@ TEST_F(Cuda, ComparisonsAndLogic) {
   }, 0);
 }
 
+// argmax and argmin over each axis, with and without keepdims, ties (small
+// integers) going to the first index or, with select_last_index, the last.
+TEST_F(Cuda, ArgMaxAndArgMin) {
+  Shape in = {3, 5, 4};
+  for (DType t : {DType::F32, DType::F64, DType::F16, DType::I64, DType::I32})
+    for (const char *op : {"argmax", "argmin"})
+      for (int64_t axis = 0; axis < 3; ++axis)
+        for (bool keep : {true, false})
+          for (bool last : {false, true}) {
+            Shape out;
+            for (int64_t d = 0; d < 3; ++d)
+              if (d != axis)
+                out.push_back(in[d]);
+              else if (keep)
+                out.push_back(1);
+            expectSameOnGpu(*device_, op, [&](KernelHarness &h) {
+              std::vector<double> v = smallInts(60, 98);
+              for (double &x : v)
+                x = double(int64_t(x) % 4);
+              h.input(t, in, v);
+              h.output(DType::I64, out);
+              h.attrs().set("axis", axis);
+              h.attrs().set("keepdims", keep);
+              h.attrs().set("select_last_index", last);
+              poison(h, DType::I64, out);
+            }, 0);
+          }
+}
+
 TEST_F(Cuda, CastBetweenEveryPairOfTypes) {
   const DType types[] = {DType::F32, DType::F64, DType::F16, DType::BF16,
                          DType::I8,  DType::I16, DType::I32, DType::I64,
