@@ -91,6 +91,35 @@ SEQ = {
 }
 
 
+class GRULM(torch.nn.Module):
+    """A small bidirectional 2-layer GRU language model (ONNX GRU with
+    linear_before_reset, as PyTorch exports it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(100, 16)
+        self.rnn = torch.nn.GRU(16, 24, num_layers=2, bidirectional=True)
+        self.out = torch.nn.Linear(48, 100)
+
+    def forward(self, x):
+        return self.out(self.rnn(self.emb(x))[0])
+
+
+# Architectures the benchmark does not name, checked against PyTorch's
+# gradients (test/Training/Inputs/grads_vs_pytorch.py) and on the GPU
+# (bench/gpu/export_f64_models.py), with the image size they run at:
+# ConvNeXt-T (depthwise convolutions, LayerNorm and GELU as exported ops,
+# Linear layers as MatMul by a transposed weight), MobileNetV3-small
+# (HardSwish, squeeze-and-excitation gates) and a small vision Transformer
+# (attention over patches). Not exported by main().
+UNNAMED_CNNS = {
+    "convnext": (lambda: tv.convnext_tiny(stochastic_depth_prob=0.0), 32),
+    "mobilenet_v3": (tv.mobilenet_v3_small, 64),
+    "vit": (lambda: tv.VisionTransformer(image_size=32, patch_size=8, num_layers=2,
+                                         num_heads=4, hidden_dim=64, mlp_dim=128), 32),
+}
+
+
 def randomize_normalization(model):
     """Give every normalization layer random statistics and affine parameters.
 

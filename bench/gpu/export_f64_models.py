@@ -14,25 +14,15 @@ import os
 import sys
 
 import torch
-import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "scripts"))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "..", "test", "Training", "Inputs"))
 import export_models  # noqa: E402
-from grads_vs_pytorch import GRULM  # noqa: E402
 
-tv = torchvision.models
-MODELS = {
-    "convnext": (lambda: tv.convnext_tiny(stochastic_depth_prob=0.0),
-                 torch.zeros(2, 3, 32, 32), {0: "batch"}),
-    "mobilenet_v3": (tv.mobilenet_v3_small, torch.zeros(2, 3, 64, 64), {0: "batch"}),
-    "vit": (lambda: tv.VisionTransformer(image_size=32, patch_size=8, num_layers=2,
-                                         num_heads=4, hidden_dim=64, mlp_dim=128),
-            torch.zeros(2, 3, 32, 32), {0: "batch"}),
-    "gru": (GRULM, torch.zeros(6, 2, dtype=torch.int64), {0: "sequence", 1: "batch"}),
-}
+MODELS = {name: (ctor, torch.zeros(2, 3, size, size), {0: "batch"})
+          for name, (ctor, size) in export_models.UNNAMED_CNNS.items()}
+MODELS["gru"] = (export_models.GRULM, torch.zeros(6, 2, dtype=torch.int64),
+                 {0: "sequence", 1: "batch"})
 
 for name, (ctor, x, axes) in MODELS.items():
     torch.manual_seed(0)

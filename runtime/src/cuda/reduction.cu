@@ -15,8 +15,8 @@
 // ones) give each output element a block: its threads walk the reduced
 // index space (the input seen as kept x reduced dimensions through strides)
 // and combine by a block reduction, accumulating in double for sums, means
-// and norms (as the CPU backend does). NaN wins in max and min; an empty max or min is an
-// error here (the CPU gives the type's extreme value).
+// and norms (as the CPU backend does). NaN wins in max and min; an empty
+// max or min is an error here (the CPU gives the type's extreme value).
 
 #include "common.cuh"
 

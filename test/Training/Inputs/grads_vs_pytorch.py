@@ -57,20 +57,6 @@ class Enc(torch.nn.Module):
         return self.out(self.enc(self.emb(x)))
 
 
-class GRULM(torch.nn.Module):
-    """A small bidirectional 2-layer GRU language model (ONNX GRU with
-    linear_before_reset, as PyTorch exports it)."""
-
-    def __init__(self):
-        super().__init__()
-        self.emb = torch.nn.Embedding(100, 16)
-        self.rnn = torch.nn.GRU(16, 24, num_layers=2, bidirectional=True)
-        self.out = torch.nn.Linear(48, 100)
-
-    def forward(self, x):
-        return self.out(self.rnn(self.emb(x))[0])
-
-
 def without_dropout(ctor):
     """`ctor` with every Dropout's probability set to 0 (in the export too)."""
     def make():
@@ -115,20 +101,15 @@ def models():
         cnn("densenet121", tv.densenet121, 64),
         cnn("inception_v3",
             lambda: tv.inception_v3(aux_logits=False, init_weights=True), 160),
-        # Architectures the benchmark does not name: ConvNeXt (depthwise
-        # convolutions, LayerNorm and GELU as exported ops, Linear layers
-        # exported as MatMul by a transposed weight), MobileNetV3 (HardSwish,
-        # squeeze-and-excitation gates) and a small vision Transformer
-        # (attention over patches).
-        cnn("convnext_tiny", lambda: tv.convnext_tiny(stochastic_depth_prob=0.0), 32),
-        cnn("mobilenet_v3", tv.mobilenet_v3_small, 64),
-        cnn("vit", lambda: tv.VisionTransformer(image_size=32, patch_size=8, num_layers=2,
-                                                num_heads=4, hidden_dim=64, mlp_dim=128), 32),
+        # Architectures the benchmark does not name (see export_models).
+        cnn("convnext_tiny", *export_models.UNNAMED_CNNS["convnext"]),
+        cnn("mobilenet_v3", *export_models.UNNAMED_CNNS["mobilenet_v3"]),
+        cnn("vit", *export_models.UNNAMED_CNNS["vit"]),
         ("lstm", export_models.LM,
          torch.randint(0, 10000, (5, 2), generator=g),
          torch.randint(0, 10000, (5, 2), generator=g),
          ["--input-shape=input:5x2"], torch.float64),
-        ("gru", GRULM,
+        ("gru", export_models.GRULM,
          torch.randint(0, 100, (6, 2), generator=g),
          torch.randint(0, 100, (6, 2), generator=g),
          ["--input-shape=input:6x2"], torch.float64),

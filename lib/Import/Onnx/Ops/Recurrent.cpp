@@ -208,18 +208,9 @@ static LogicalResult importGRU(NodeContext &ctx) {
     return RankedTensorType::get(shape, element);
   };
   auto split = [&](Value v, int64_t axis, ArrayRef<int64_t> sizes) {
-    SmallVector<Type> types;
-    auto type = cast<RankedTensorType>(v.getType());
-    for (int64_t size : sizes) {
-      SmallVector<int64_t> shape(type.getShape());
-      shape[axis] = size;
-      types.push_back(type.clone(shape));
-    }
     return ctx.create<SplitOp>(
-        {v},
-        {ctx.i64Attr("axis", axis),
-         ctx.attr("sizes", ctx.builder().getDenseI64ArrayAttr(sizes))},
-        types, sizes.size());
+        {v}, {ctx.i64Attr("axis", axis), ctx.i64ArrayAttr("sizes", sizes)}, {},
+        sizes.size());
   };
   // A * B^T (+ C).
   auto product = [&](Value a, Value b, Value c) -> FailureOr<Value> {
